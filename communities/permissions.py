@@ -1,0 +1,56 @@
+"""Who may do what in a community. Pages, API, consumer and admin all ask here."""
+
+from django.db.models import Q
+
+from .models import Community, Membership
+
+
+def _verified(user):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user, status=Membership.Status.VERIFIED)
+
+
+def is_verified_member(user, community: Community) -> bool:
+    """A verified resident, representative or staff member of exactly this community."""
+    return _verified(user).filter(community=community).exists()
+
+
+def is_representative(user, community: Community) -> bool:
+    return _verified(user).filter(community=community, role=Membership.Role.REPRESENTATIVE).exists()
+
+
+def is_staff_of(user, community: Community) -> bool:
+    """Staff of this community or of a community above it; superusers everywhere."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    return (
+        _verified(user)
+        .filter(role=Membership.Role.STAFF, community_id__in=community.ancestor_ids)
+        .exists()
+    )
+
+
+def staffed_communities(user):
+    """Every community where the user acts as staff (their own and those below)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    paths = list(
+        _verified(user).filter(role=Membership.Role.STAFF).values_list("community__path", flat=True)
+    )
+    if not paths:
+        return Community.objects.none()
+    query = Q()
+    for path in paths:
+        query |= Q(path__startswith=path)
+    return Community.objects.filter(query)
+
+
+def can_request_membership(user, community: Community) -> bool:
+    return getattr(user, "is_authenticated", False) and community.kind == Community.Kind.COMMUNITY
+
+
+def can_decide_membership(user, membership: Membership) -> bool:
+    return is_staff_of(user, membership.community)

@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.Model):
+    """One entry of the live log. Its id orders the replay; the log is the truth."""
+
+    topic = models.CharField(_("topic"), max_length=64)
+    type = models.CharField(_("type"), max_length=64)
+    data = models.JSONField(_("data"), default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("live event")
+        verbose_name_plural = _("live events")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["topic", "id"], name="live_event_topic_id")]
+
+    def __str__(self):
+        return f"{self.topic} {self.type} #{self.pk}"
+
+    def as_message(self) -> dict:
+        return {
+            "id": self.pk,
+            "topic": self.topic,
+            "type": self.type,
+            "data": self.data,
+            "at": self.created_at.isoformat(),
+        }

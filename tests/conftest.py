@@ -1,0 +1,41 @@
+import os
+
+import pytest
+from django.core.cache import cache
+
+from accounts.sms import ConsoleSmsSender
+
+
+@pytest.fixture(autouse=True)
+def _clean_outboxes(settings):
+    ConsoleSmsSender.outbox.clear()
+    cache.clear()
+    yield
+    ConsoleSmsSender.outbox.clear()
+
+
+def services_available() -> bool:
+    return bool(os.environ.get("DATABASE_URL", "").startswith("postgres")) and bool(
+        os.environ.get("REDIS_URL")
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    require_services = os.environ.get("REQUIRE_SERVICES") == "1"
+    require_browser = os.environ.get("REQUIRE_BROWSER") == "1"
+    for item in items:
+        if "tests/services/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.services)
+            if not services_available():
+                if require_services:
+                    raise pytest.UsageError(
+                        "REQUIRE_SERVICES=1 but DATABASE_URL (PostgreSQL) and REDIS_URL are not set"
+                    )
+                else:
+                    item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL and REDIS_URL"))
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            if not os.path.exists("/usr/bin/chromium"):
+                if require_browser:
+                    raise pytest.UsageError("REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
+                item.add_marker(pytest.mark.skip(reason="needs /usr/bin/chromium"))

@@ -1,0 +1,73 @@
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.urls import reverse
+
+from config.asgi import application
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_is_chinese_by_default(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "邻里" in html
+
+
+def test_home_page_in_english_after_switching(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Sign in" in html
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_answers_ping():
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/live/",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.send_to(text_data=json.dumps({"action": "ping"}))
+    assert json.loads(await communicator.receive_from()) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_refuses_foreign_origin():
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/live/",
+        headers=[(b"origin", b"https://evil.example"), (b"host", b"testserver")],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+def test_redis_selected_when_redis_url_set(monkeypatch):
+    import importlib
+
+    import config.settings.base as base
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    try:
+        reloaded = importlib.reload(base)
+        assert (
+            reloaded.CHANNEL_LAYERS["default"]["BACKEND"]
+            == "channels_redis.pubsub.RedisPubSubChannelLayer"
+        )
+        assert reloaded.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/3"]
+        assert (
+            reloaded.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+        )
+    finally:
+        monkeypatch.delenv("REDIS_URL")
+        reloaded = importlib.reload(base)
+    assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert reloaded.CACHES["default"]["BACKEND"].endswith("LocMemCache")
