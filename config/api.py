@@ -125,3 +125,4 @@ def on_http_error(request, exc: HttpError):
 
 
 api.add_router("/", "communities.api.router")
+api.add_router("/", "teams.api.router")

@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("me/", include("accounts.urls")),
     path("communities/", include("communities.urls")),
+    path("live/", include("live.urls")),
+    path("teams/", include("teams.urls")),
 ]
 
 if settings.DEBUG:
