@@ -1,24 +1,276 @@
-import json
+"""The one live endpoint, /ws/live/ (protocol in the design, "Live updates").
 
+client -> server (JSON text frames, at most settings.LIVE_MAX_MESSAGE_BYTES bytes):
+  {"action": "auth", "session_token": "..."}       allauth headless app session
+  {"action": "subscribe", "topic": "task:12", "since": 41}   since is optional
+  {"action": "unsubscribe", "topic": "task:12"}
+  {"action": "ping"}
+
+server -> client:
+  {"type": "authenticated", "user": 9}
+  {"type": "subscribed", "topic": "..."}, {"type": "unsubscribed", "topic": "..."}
+  events {"id", "topic", "type", "data", "at"} (the text `live.services.publish` serialised)
+  {"type": "resync", "topic": "..."}
+  {"type": "pong"}
+  {"type": "error", "code": ..., "topic": ...}   the connection keeps serving after any error:
+      bad_request             not JSON, not an object, missing/invalid fields, unknown action,
+                              binary frame, frame larger than LIVE_MAX_MESSAGE_BYTES
+      unknown_topic           unregistered kind or malformed topic (with "topic")
+      forbidden               can_follow refused (with "topic"), or an invalid session token
+      too_many_subscriptions  more than LIVE_MAX_SUBSCRIPTIONS topics on one connection
+
+Replay and resync. With `since`, the consumer first joins the group, then reads the topic's
+events with id > since from the log, in id order. If there are more than
+LIVE_REPLAY_LIMIT of them it replays nothing and sends `resync` instead: a partial replay
+would leave a hole (newest N) or show stale state (oldest N), and the client reloads the
+region anyway. Otherwise it sends them all, then streams.
+
+No loss, no duplicates. Channels dispatches one message at a time per consumer, so group
+messages that arrive while a subscribe is replaying wait in the channel layer's queue for
+this channel (that queue is the buffer) and are handled right after the replay. Every event
+id sent on this connection is remembered (a bounded set), and an id already sent is never
+sent again, whether it came from the replay or from the group. An id lower than one already
+sent is still delivered (two transactions may commit in the other order than they got ids).
+
+Lost permission. Subscriptions are re-checked with can_follow (and a fresh user row) when an
+event arrives and the last check is older than LIVE_RECHECK_SECONDS (default 300; None turns
+it off). A refusal drops the subscription and sends `forbidden` for that topic. A session
+that is logged out elsewhere keeps this connection's identity until it closes.
+"""
+
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+
+from . import topics
+from .models import Event
+from .services import serialise
+
+logger = logging.getLogger(__name__)
+
+#: How many sent event ids a connection remembers; beyond it the oldest half is forgotten
+#: and everything at or below the forgotten ids counts as sent.
+SENT_MEMORY = 2048
+#: The largest id a client may name in `since` (the range of a 64-bit signed integer).
+MAX_ID = 2**63 - 1
+
+
+def replay_events(topic: str, since: int, limit: int) -> list[tuple[int, str]] | None:
+    """The serialised events of `topic` after `since`, in id order, or None if more than
+    `limit` were missed (the client must resync)."""
+    events = list(Event.objects.filter(topic=topic, id__gt=since).order_by("id")[: limit + 1])
+    if len(events) > limit:
+        return None
+    return [(event.pk, serialise(event)) for event in events]
+
+
+def user_for_session_token(token: str):
+    """The active user of an allauth headless app session token, or None."""
+    from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+
+    result = authenticate_by_x_session_token(token)
+    if result is None or result.user is None or not result.user.is_active:
+        return None
+    return result.user
+
+
+def check_follow(user, topic: str, *, refresh: bool = False) -> bool:
+    """can_follow for the consumer: a failing check refuses rather than breaking the socket."""
+    if refresh and getattr(user, "is_authenticated", False):
+        user = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    try:
+        return topics.can_follow(user or AnonymousUser(), topic)
+    except topics.UnknownTopic:
+        return False
+    except Exception:
+        logger.exception("can_follow failed for %s", topic)
+        return False
+
+
+def _valid_since(since) -> bool:
+    return since is None or (
+        isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= MAX_ID
+    )
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    """The one live endpoint, /ws/live/ (protocol in the design)."""
+    """The one live endpoint, /ws/live/."""
 
     async def connect(self):
+        self.user = self.scope.get("user") or AnonymousUser()
+        # topic -> time.monotonic() of the last successful can_follow check
+        self.subscriptions: dict[str, float] = {}
+        self.sent: set[int] = set()
+        self.sent_floor = 0
         await self.accept()
 
+    async def disconnect(self, code):
+        for topic in list(getattr(self, "subscriptions", {})):
+            await self._leave(topic)
+
+    # -- client -> server --------------------------------------------------------------
+
     async def receive(self, text_data=None, bytes_data=None):
+        message = self._decode(text_data)
+        if message is None:
+            await self.error("bad_request")
+            return
+        action = message.get("action")
+        handler = self.ACTIONS.get(action) if isinstance(action, str) else None
+        if handler is None:
+            await self.error("bad_request")
+            return
+        await handler(self, message)
+
+    def _decode(self, text_data):
+        if text_data is None:  # binary frame
+            return None
+        limit = settings.LIVE_MAX_MESSAGE_BYTES
+        if len(text_data) > limit or len(text_data.encode("utf-8", "replace")) > limit:
+            return None
         try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            await self.send_json({"type": "error", "code": "bad_request"})
+            message = json.loads(text_data)
+        except (ValueError, RecursionError):
+            return None
+        return message if isinstance(message, dict) else None
+
+    async def do_ping(self, message):
+        await self.send_json({"type": "pong"})
+
+    async def do_auth(self, message):
+        token = message.get("session_token")
+        if not isinstance(token, str) or not token or "\x00" in token:
+            await self.error("bad_request")
             return
-        if isinstance(message, dict) and message.get("action") == "ping":
-            await self.send_json({"type": "pong"})
+        user = await database_sync_to_async(user_for_session_token)(token)
+        if user is None:
+            # The connection keeps its current identity.
+            await self.error("forbidden")
             return
-        await self.send_json({"type": "error", "code": "bad_request"})
+        changed = user.pk != getattr(self.user, "pk", None)
+        self.user = user
+        self.scope["user"] = user
+        await self.send_json({"type": "authenticated", "user": user.pk})
+        if changed:
+            # Topics followed under the previous identity must be allowed to the new one.
+            for topic in list(self.subscriptions):
+                if await database_sync_to_async(check_follow)(self.user, topic):
+                    self.subscriptions[topic] = time.monotonic()
+                else:
+                    await self._leave(topic)
+                    await self.error("forbidden", topic)
+
+    async def do_subscribe(self, message):
+        topic = message.get("topic")
+        since = message.get("since")
+        if not isinstance(topic, str) or not _valid_since(since):
+            await self.error("bad_request")
+            return
+        try:
+            topics.parse(topic)
+        except topics.UnknownTopic:
+            await self.error("unknown_topic", topic)
+            return
+        new = topic not in self.subscriptions
+        if new and len(self.subscriptions) >= settings.LIVE_MAX_SUBSCRIPTIONS:
+            await self.error("too_many_subscriptions", topic)
+            return
+        if not await database_sync_to_async(check_follow)(self.user, topic):
+            if not new:
+                await self._leave(topic)
+            await self.error("forbidden", topic)
+            return
+        if new:
+            # Join before reading the log: whatever commits from now on is pushed to us,
+            # whatever committed before is in the log; the overlap is dropped by id.
+            await self.channel_layer.group_add(topics.group_name(topic), self.channel_name)
+        self.subscriptions[topic] = time.monotonic()
+        await self.send_json({"type": "subscribed", "topic": topic})
+        if since is not None:
+            await self._replay(topic, since)
+
+    async def do_unsubscribe(self, message):
+        topic = message.get("topic")
+        if not isinstance(topic, str):
+            await self.error("bad_request")
+            return
+        if topic in self.subscriptions:
+            await self._leave(topic)
+        await self.send_json({"type": "unsubscribed", "topic": topic})
+
+    ACTIONS = {
+        "ping": do_ping,
+        "auth": do_auth,
+        "subscribe": do_subscribe,
+        "unsubscribe": do_unsubscribe,
+    }
+
+    # -- group -> client ---------------------------------------------------------------
+
+    async def live_event(self, message):
+        """A published event: forward the text serialised once by `publish`."""
+        topic = message.get("topic")
+        if topic is not None and topic not in self.subscriptions:
+            return  # queued before we left the group
+        event_id = message.get("id")
+        if self._already_sent(event_id):
+            return
+        if topic is not None and not await self._still_allowed(topic):
+            return
+        self._remember(event_id)
+        await self.send(text_data=message["text"])
+
+    # -- helpers -----------------------------------------------------------------------
+
+    async def _replay(self, topic, since):
+        rows = await database_sync_to_async(replay_events)(topic, since, settings.LIVE_REPLAY_LIMIT)
+        if rows is None:
+            await self.send_json({"type": "resync", "topic": topic})
+            return
+        for event_id, text in rows:
+            if not self._already_sent(event_id):
+                self._remember(event_id)
+                await self.send(text_data=text)
+
+    async def _still_allowed(self, topic) -> bool:
+        interval = getattr(settings, "LIVE_RECHECK_SECONDS", 300)
+        if interval is None or time.monotonic() - self.subscriptions[topic] < interval:
+            return True
+        if await database_sync_to_async(check_follow)(self.user, topic, refresh=True):
+            self.subscriptions[topic] = time.monotonic()
+            return True
+        await self._leave(topic)
+        await self.error("forbidden", topic)
+        return False
+
+    async def _leave(self, topic):
+        self.subscriptions.pop(topic, None)
+        await self.channel_layer.group_discard(topics.group_name(topic), self.channel_name)
+
+    def _already_sent(self, event_id) -> bool:
+        if not isinstance(event_id, int) or isinstance(event_id, bool):
+            return True
+        return event_id <= self.sent_floor or event_id in self.sent
+
+    def _remember(self, event_id: int) -> None:
+        self.sent.add(event_id)
+        if len(self.sent) > SENT_MEMORY:
+            ordered = sorted(self.sent)
+            half = len(ordered) // 2
+            self.sent_floor = ordered[half - 1]
+            self.sent = set(ordered[half:])
+
+    async def error(self, code, topic=None):
+        content = {"type": "error", "code": code}
+        if topic is not None:
+            content["topic"] = topic
+        await self.send_json(content)
 
     async def send_json(self, content):
-        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "live"
 
-urlpatterns = []
+urlpatterns = [
+    path("notifications/", views.notifications, name="notifications"),
+]

@@ -1,0 +1,149 @@
+"""site/static/js/live.js in Debian's Chromium, against a scripted /ws/live/ (Playwright's
+WebSocket routing): events update the page, duplicates are dropped, reconnect resubscribes
+with the last id seen, resync fires `linli:resync` and reloads pages that opted in."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ORIGIN = "http://linli.test"
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
+<section id="task" data-live-topic="task:12" data-live-since="40" data-live-reload>
+  <span data-live-field="status">open</span>
+  <ul data-live-list="prepend"><li data-live-empty>nothing yet</li></ul>
+</section>
+<script id="linli-live-labels" type="application/json">
+{"task.claimed": "已认领", "*": "更新"}
+</script>
+<script>
+  window.seen = []; window.resyncs = 0; window.preventResync = true;
+  var el = document.getElementById("task");
+  el.addEventListener("linli:event", function (e) { window.seen.push(e.detail.id); });
+  el.addEventListener("linli:resync", function (e) {
+    window.resyncs++; if (window.preventResync) e.preventDefault();
+  });
+</script>
+<script src="/static/js/live.js"></script>
+</body></html>"""
+
+
+def event(id, type="task.updated", **data):
+    at = "2026-11-28T08:00:00+00:00"
+    return json.dumps({"id": id, "topic": "task:12", "type": type, "data": data, "at": at})
+
+
+@pytest.fixture
+def browser_page():
+    if os.environ.get("REQUIRE_BROWSER") != "1" and not os.path.exists(CHROMIUM):
+        pytest.skip("needs /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    source = (Path(settings.BASE_DIR) / "site/static/js/live.js").read_text()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page()
+        page.route(
+            f"{ORIGIN}/",
+            lambda route: route.fulfill(body=PAGE, content_type="text/html; charset=utf-8"),
+        )
+        page.route(
+            f"{ORIGIN}/static/js/live.js",
+            lambda route: route.fulfill(body=source, content_type="text/javascript"),
+        )
+        yield page
+        browser.close()
+
+
+def wait_until(page, condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
+
+
+def test_live_js_against_a_scripted_server(browser_page):
+    page = browser_page
+    connections = []
+
+    def on_socket(ws):
+        received = []
+        connections.append((ws, received))
+        ws.on_message(lambda message: received.append(json.loads(message)))
+
+    page.route_web_socket("ws://linli.test/ws/live/", on_socket)
+    page.goto(f"{ORIGIN}/")
+
+    wait_until(page, lambda: connections and connections[0][1])
+    ws, received = connections[0]
+    assert received[0] == {"action": "subscribe", "topic": "task:12", "since": 40}
+
+    ws.send(json.dumps({"type": "subscribed", "topic": "task:12"}))
+    ws.send(event(41, status="claimed", text="环境志愿服务队认领了任务"))
+    ws.send(event(41, status="claimed", text="duplicate"))
+    ws.send(event(42, type="task.claimed"))
+    page.wait_for_function("window.seen.length === 2")
+    assert page.evaluate("window.seen") == [41, 42]
+    assert page.text_content("[data-live-field=status]") == "claimed"
+    items = page.locator("[data-live-list] li")
+    assert items.count() == 2  # the "nothing yet" item is gone
+    assert items.nth(0).get_attribute("data-live-id") == "42"
+    assert "已认领" in items.nth(0).text_content()
+    assert "环境志愿服务队认领了任务" in items.nth(1).text_content()
+    assert "duplicate" not in page.content()
+
+    # The programmatic API shares the socket.
+    # (A function given to evaluate is called; Linli.live.subscribe's result must not be.)
+    page.evaluate("() => { Linli.live.subscribe('user:9', (e) => { window.got = e.id; }); }")
+    wait_until(page, lambda: {"action": "subscribe", "topic": "user:9"} in received)
+
+    # The server goes away: the client comes back and resumes from the last id it saw.
+    ws.close()
+    wait_until(page, lambda: len(connections) == 2 and len(connections[1][1]) == 2)
+    ws, received = connections[1]
+    assert {"action": "subscribe", "topic": "task:12", "since": 42} in received
+    assert {"action": "subscribe", "topic": "user:9"} in received
+    ws.send(event(42, type="task.claimed"))  # replayed again: dropped
+    ws.send(json.dumps({"id": 50, "topic": "user:9", "type": "x", "data": {}, "at": ""}))
+    page.wait_for_function("window.got === 50")
+    assert page.evaluate("window.seen") == [41, 42]
+
+    # resync: the event is cancelable; not cancelled + data-live-reload -> reload.
+    ws.send(json.dumps({"type": "resync", "topic": "task:12"}))
+    page.wait_for_function("window.resyncs === 1")
+    page.evaluate("window.preventResync = false")
+    with page.expect_navigation():
+        ws.send(json.dumps({"type": "resync", "topic": "task:12"}))
+    wait_until(page, lambda: len(connections) == 3 and connections[2][1])
+    assert connections[2][1][0] == {"action": "subscribe", "topic": "task:12", "since": 40}
+
+
+def test_forbidden_topic_is_dropped(browser_page):
+    page = browser_page
+    connections = []
+
+    def on_socket(ws):
+        received = []
+        connections.append((ws, received))
+        ws.on_message(lambda message: received.append(json.loads(message)))
+
+    page.route_web_socket("ws://linli.test/ws/live/", on_socket)
+    page.goto(f"{ORIGIN}/")
+    page.evaluate(
+        "document.getElementById('task').addEventListener('linli:error',"
+        " function (e) { window.refused = e.detail.code; })"
+    )
+    wait_until(page, lambda: connections and connections[0][1])
+    ws, received = connections[0]
+    ws.send(json.dumps({"type": "error", "code": "forbidden", "topic": "task:12"}))
+    page.wait_for_function("window.refused === 'forbidden'")
+    ws.close()
+    # Nothing left to follow: the client does not come back for it.
+    page.wait_for_timeout(1500)
+    assert len(connections) == 1
