@@ -1,17 +1,42 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .adapter import PHONE_TAKEN_MESSAGE, phone_in_use
+from .models import User
 
-class SignupProfileForm(forms.Form):
-    """Extra sign-up fields that allauth merges into its own sign-up form."""
 
+class DisplayNameForm(forms.Form):
     display_name = forms.CharField(
         label=_("Display name"),
-        max_length=60,
-        required=False,
+        max_length=User._meta.get_field("display_name").max_length,
         help_text=_("The name your neighbours see, e.g. 王阿姨."),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
 
+    def clean_display_name(self):
+        value = " ".join(self.cleaned_data["display_name"].split())
+        if not value:
+            raise forms.ValidationError(_("Enter the name your neighbours will see."))
+        return value
+
+
+class SignupProfileForm(DisplayNameForm):
+    """Extra sign-up fields that allauth merges into its own sign-up form.
+
+    allauth builds its sign-up forms (site and headless) on top of this class
+    (ACCOUNT_SIGNUP_FORM_CLASS), so the checks here cover both.
+    """
+
+    field_order = ["email", "display_name", "phone", "password1", "password2"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        phone = cleaned_data.get("phone")
+        # Phone numbers are unique: say so, as allauth does for a taken e-mail.
+        if phone and phone_in_use(phone):
+            self.add_error("phone", PHONE_TAKEN_MESSAGE)
+        return cleaned_data
+
     def signup(self, request, user):
-        user.display_name = self.cleaned_data.get("display_name", "")
+        user.display_name = self.cleaned_data["display_name"]
         user.save(update_fields=["display_name"])

@@ -1,0 +1,98 @@
+"""Wagtail's user admin for our user model: e-mail login, display name and phone, no names.
+
+LinliUsersAppConfig (accounts/apps.py) points wagtail.users at LinliUserViewSet.
+"""
+
+from django import forms
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import Column
+from wagtail.users.forms import UserCreationForm, UserEditForm
+from wagtail.users.views import users as wagtail_users
+
+from .models import User
+from .phones import normalize_phone
+
+PROFILE_FIELDS = ["display_name", "phone", "phone_verified"]
+
+
+class _LinliUserFormMixin:
+    """Drops Wagtail's required first/last name; cleans e-mail and phone like the site does."""
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+    def clean_phone(self):
+        value = (self.cleaned_data.get("phone") or "").strip()
+        if not value:
+            return None
+        return normalize_phone(value)  # ValidationError -> form error on "phone"
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        # A number typed in by staff is not verified unless they say so.
+        if "phone" in self.changed_data and "phone_verified" not in self.changed_data:
+            user.phone_verified = False
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
+
+
+class LinliUserCreationForm(_LinliUserFormMixin, UserCreationForm):
+    first_name = None
+    last_name = None
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["email", *PROFILE_FIELDS, "is_superuser", "groups"]
+        widgets = {"groups": forms.CheckboxSelectMultiple}
+
+
+class LinliUserEditForm(_LinliUserFormMixin, UserEditForm):
+    first_name = None
+    last_name = None
+
+    class Meta(UserEditForm.Meta):
+        model = User
+        fields = ["email", *PROFILE_FIELDS, "is_active", "is_superuser", "groups"]
+        widgets = {"groups": forms.CheckboxSelectMultiple}
+
+
+class AdminAccountNameForm(forms.ModelForm):
+    """The "name" panel of Wagtail's own account page: the display name.
+
+    The e-mail address is changed on the site's account pages (allauth), where it is verified.
+    """
+
+    class Meta:
+        model = User
+        fields = ["display_name"]
+
+
+class LinliUserIndexView(wagtail_users.IndexView):
+    search_fields = ["email", "display_name", "phone"]
+
+    @cached_property
+    def columns(self):
+        columns = list(super().columns)
+        columns.insert(
+            3,
+            Column(
+                "phone",
+                label=_("Phone number"),
+                sort_key="phone",
+                classname="phone",
+                width="15%",
+            ),
+        )
+        return columns
+
+
+class LinliUserViewSet(wagtail_users.UserViewSet):
+    index_view_class = LinliUserIndexView
+    create_template_name = "accounts/admin/user_create.html"
+    edit_template_name = "accounts/admin/user_edit.html"
+
+    def get_form_class(self, for_update=False):
+        return LinliUserEditForm if for_update else LinliUserCreationForm

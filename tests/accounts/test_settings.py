@@ -1,0 +1,133 @@
+import importlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from django.conf import settings
+
+import config.settings.base as base
+
+WEIXIN = "allauth.socialaccount.providers.weixin"
+
+
+def reload_base(monkeypatch, **env):
+    for name in ("WECHAT_APP_ID", "WECHAT_APP_SECRET"):
+        if name in env:
+            monkeypatch.setenv(name, env[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+    return importlib.reload(base)
+
+
+@pytest.fixture
+def restore_base():
+    yield
+    for name in ("WECHAT_APP_ID", "WECHAT_APP_SECRET"):
+        os.environ.pop(name, None)
+    importlib.reload(base)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"WECHAT_APP_ID": "wx123"}, {"WECHAT_APP_SECRET": "s3cret"}],
+    ids=["none", "id-only", "secret-only"],
+)
+def test_wechat_is_off_without_both_credentials(monkeypatch, restore_base, env):
+    reloaded = reload_base(monkeypatch, **env)
+    assert WEIXIN not in reloaded.INSTALLED_APPS
+    assert "weixin" not in reloaded.SOCIALACCOUNT_PROVIDERS
+
+
+def test_wechat_is_on_with_both_credentials(monkeypatch, restore_base):
+    reloaded = reload_base(monkeypatch, WECHAT_APP_ID="wx123", WECHAT_APP_SECRET="s3cret")
+    assert WEIXIN in reloaded.INSTALLED_APPS
+    app = reloaded.SOCIALACCOUNT_PROVIDERS["weixin"]["APPS"][0]
+    assert app == {"client_id": "wx123", "secret": "s3cret"}
+
+
+def test_wechat_is_off_in_this_test_run():
+    assert WEIXIN not in settings.INSTALLED_APPS
+
+
+PROBE = textwrap.dedent(
+    """
+    import json
+
+    import django
+
+    django.setup()
+    from allauth.socialaccount import providers
+    from allauth.socialaccount.models import SocialApp
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import reverse
+
+    # The probe has no database: WeChat's app comes from settings, not from SocialApp rows.
+    SocialApp.objects.on_site = lambda request: SocialApp.objects.none()
+    call_command("check", verbosity=0)
+    html = Client().get("/accounts/login/").content.decode()
+    print(json.dumps({
+        "installed": apps.is_installed("allauth.socialaccount.providers.weixin"),
+        "registered": "weixin" in [p.id for p in providers.registry.get_class_list()],
+        "login_url": reverse("weixin_login"),
+        "on_login_page": reverse("weixin_login") in html,
+    }))
+    """
+)
+
+
+def test_wechat_provider_works_when_switched_on():
+    """A fresh process with the credentials set: provider installed, routed, offered on login."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "sqlite:///:memory:",
+        "WECHAT_APP_ID": "wx123",
+        "WECHAT_APP_SECRET": "s3cret",
+    }
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {
+        "installed": True,
+        "registered": True,
+        "login_url": "/accounts/weixin/login/",
+        "on_login_page": True,
+    }
+
+
+def test_login_by_code_and_rate_limits_are_on():
+    assert settings.ACCOUNT_LOGIN_BY_CODE_ENABLED is True
+    assert set(settings.ACCOUNT_LOGIN_METHODS) == {"email", "phone"}
+    assert settings.ACCOUNT_RATE_LIMITS["login_failed"]
+    assert settings.HEADLESS_CLIENTS == ("browser", "app")
+    assert "accounts.apps.LinliUsersAppConfig" in settings.INSTALLED_APPS
+    assert "wagtail.users" not in settings.INSTALLED_APPS
+
+
+def test_wagtail_users_app_keeps_its_label():
+    from django.apps import apps
+
+    config = apps.get_app_config("wagtailusers")
+    assert type(config).__name__ == "LinliUsersAppConfig"
+    assert config.user_viewset == "accounts.user_admin.LinliUserViewSet"
+    assert type(apps.get_app_config("accounts")).__name__ == "AccountsConfig"
+
+
+def test_adapter_implements_allauth_phone_support():
+    from allauth.account.adapter import get_adapter
+
+    assert get_adapter()._has_phone_impl
