@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class CommunitiesConfig(AppConfig):
     name = "communities"
     verbose_name = _("Communities")
+
+    def ready(self):
+        # Registered here, before any admin code can ask for (and cache) a fallback policy.
+        from wagtail.permissions import register_permission_policy
+
+        from .models import Membership
+        from .policies import membership_permission_policy
+
+        register_permission_policy(Membership, membership_permission_policy, exact_class=True)

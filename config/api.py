@@ -126,3 +126,4 @@ def on_http_error(request, exc: HttpError):
 
 api.add_router("/", "communities.api.router")
 api.add_router("/", "teams.api.router")
+api.add_router("/", "deliberation.api.router")

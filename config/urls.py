@@ -17,10 +17,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", api.urls),
+    path("api/v2/", include("brands.api")),
+    path("search/", include("brands.urls")),
     path("me/", include("accounts.urls")),
     path("communities/", include("communities.urls")),
     path("live/", include("live.urls")),
     path("teams/", include("teams.urls")),
+    path("council/", include("deliberation.urls")),
 ]
 
 if settings.DEBUG:

@@ -19,6 +19,11 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
+# Cross-origin reads of the APIs (/api/v1/, /api/v2/) for the origins named here, comma-separated.
+CORS_ALLOWED_ORIGINS = [
+    o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+]
+CORS_URLS_REGEX = r"^/api/.*$"
 
 WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
 WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
@@ -35,7 +40,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "accounts.apps.LinliUsersAppConfig",  # wagtail.users with our user admin
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -45,6 +50,7 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "allauth",
@@ -70,10 +76,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.RateLimitedMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -157,6 +165,8 @@ ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "phone", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_FORMS = {"change_phone": "accounts.phone_forms.ChangePhoneForm"}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_RATE_LIMITS = {
@@ -225,6 +235,16 @@ LIVE_MAX_SUBSCRIPTIONS = 50
 LIVE_MAX_MESSAGE_BYTES = 4096
 
 STAR_LEVEL_THRESHOLDS = [100, 300, 600, 1000, 1500]
+
+# Residents' council: per person, (how many, per how many seconds); None switches one off.
+DELIBERATION_RATE_LIMITS = {
+    "proposal": (10, 3600),
+    "comment": (30, 600),
+    "vote": (120, 60),
+    "report": (30, 3600),
+}
+# Open reports that hide a proposal or comment until staff review it.
+DELIBERATION_REPORTS_TO_HIDE = 3
 
 LOGGING = {
     "version": 1,

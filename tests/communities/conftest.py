@@ -1,0 +1,75 @@
+import itertools
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from communities.models import Community, Membership
+from communities.services import sync_staff_access
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(email=None, **extra):
+        email = email or f"person{next(_numbers)}@example.com"
+        return get_user_model().objects.create_user(email=email, password="pw-12345", **extra)
+
+    return make
+
+
+@pytest.fixture
+def tree(db):
+    """松滋市 > 新江口街道 > 玉岭社区, and 沙市区 > 解放路街道 > 十方庵社区."""
+    songzi = Community.objects.create(name="松滋市", kind="district")
+    xinjiangkou = Community.objects.create(name="新江口街道", kind="street", parent=songzi)
+    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=xinjiangkou)
+    shashi = Community.objects.create(name="沙市区", kind="district")
+    jiefanglu = Community.objects.create(name="解放路街道", kind="street", parent=shashi)
+    shifangan = Community.objects.create(name="十方庵社区", kind="community", parent=jiefanglu)
+    return SimpleNamespace(
+        songzi=songzi,
+        xinjiangkou=xinjiangkou,
+        yuling=yuling,
+        shashi=shashi,
+        jiefanglu=jiefanglu,
+        shifangan=shifangan,
+    )
+
+
+@pytest.fixture
+def make_member(db):
+    def make(user, community, role="resident", status="verified", **extra):
+        membership = Membership.objects.create(
+            user=user, community=community, role=role, status=status, **extra
+        )
+        if role == Membership.Role.STAFF:
+            sync_staff_access(user)
+        return membership
+
+    return make
+
+
+@pytest.fixture
+def street_staff(tree, make_user, make_member):
+    """Verified staff of 新江口街道 (and so of 玉岭社区), nothing in 沙市区."""
+    user = make_user("street-staff@example.com", display_name="街道社工")
+    make_member(user, tree.xinjiangkou, role="staff")
+    return user
+
+
+@pytest.fixture
+def applicant(make_user):
+    return make_user("applicant@example.com", display_name="申请人")
+
+
+@pytest.fixture
+def pending_yuling(tree, applicant, make_member):
+    return make_member(applicant, tree.yuling, status="pending", note="3栋")
+
+
+@pytest.fixture
+def pending_shifangan(tree, make_user, make_member):
+    other = make_user("elsewhere@example.com", display_name="沙市居民")
+    return make_member(other, tree.shifangan, status="pending")
