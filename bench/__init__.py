@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): they start their own servers and print figures."""

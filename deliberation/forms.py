@@ -1,0 +1,273 @@
+"""Forms of the council pages. They only shape input; `deliberation.services` decides."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAX_PHOTOS, Category, Proposal, Vote
+
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Up to MAX_PHOTOS files in one input; the services check type and size by content."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": PHOTO_ACCEPT, "multiple": True})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            files = [super(MultiplePhotoField, self).clean(f, initial) for f in data if f]
+        else:
+            files = [super().clean(data, initial)] if data else []
+        files = [f for f in files if f]
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(
+                _("Add at most %(max)d photos.") % {"max": MAX_PHOTOS}, code="too_many"
+            )
+        return files
+
+
+MAX_ID = 2**63 - 1
+
+
+def _id_in_range(value) -> bool:
+    text = str(value).strip()
+    return text.isdigit() and 1 <= int(text) <= MAX_ID
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that refuses ids no database column can hold (never a 500)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not _id_in_range(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for item in value:
+            if not _id_in_range(item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super()._check_values(value)
+
+
+class SearchForm(forms.Form):
+    """The council page's filters (GET): search words and a category."""
+
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("All categories")), *Category.choices]
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": _("For example: garbage"), "enterkeyhint": "search"}
+        )
+
+
+class ProposalForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    body = forms.CharField(
+        label=_("What is the problem, and what do you suggest?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    location = forms.CharField(
+        label=_("Where (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: the garbage sorting point at the east gate."),
+    )
+    photos = MultiplePhotoField(
+        label=_("Photos (optional)"),
+        required=False,
+        help_text=_("Up to 4 photos, JPEG, PNG or WebP, at most 5 MB each."),
+    )
+
+
+class ProposalEditForm(ProposalForm):
+    remove_photos = forms.MultipleChoiceField(
+        label=_("Remove photos"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, photos=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.existing_photos = list(photos)
+        self.fields["remove_photos"].choices = [
+            (str(p.pk), _("Photo %(n)d") % {"n": i}) for i, p in enumerate(self.existing_photos, 1)
+        ]
+        if not self.existing_photos:
+            del self.fields["remove_photos"]
+        self.fields["photos"].label = _("Add photos (optional)")
+
+    def clean(self):
+        data = super().clean()
+        keep = len(self.existing_photos) - len(data.get("remove_photos") or [])
+        if keep + len(data.get("photos") or []) > MAX_PHOTOS:
+            self.add_error(
+                "photos",
+                _("A proposal may have at most %(max)d photos.") % {"max": MAX_PHOTOS},
+            )
+        return data
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    parent = forms.IntegerField(
+        required=False, widget=forms.HiddenInput, min_value=1, max_value=MAX_ID
+    )
+
+
+class ReplyForm(CommentForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = _("Your reply")
+        self.fields["body"].widget.attrs["rows"] = 2
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=500, required=False)
+
+
+class RequiredReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(label=_("Your vote"), choices=Vote.Choice.choices)
+
+
+class AssistedVoteForm(forms.Form):
+    voter = IdChoiceField(
+        label=_("Resident"), queryset=get_user_model().objects.none(), empty_label=_("Choose…")
+    )
+    choice = forms.ChoiceField(
+        label=_("Their vote"), choices=Vote.Choice.choices, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, voters=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if voters is not None:
+            self.fields["voter"].queryset = voters
+        self.fields["voter"].label_from_instance = lambda user: user.get_display_name()
+
+
+class OpenVotingForm(forms.Form):
+    closes_at = forms.DateTimeField(
+        label=_("Voting closes (optional)"),
+        required=False,
+        input_formats=DATETIME_FORMATS,
+        widget=DateTimeInput(),
+        help_text=_("Leave empty to use the council's default number of days."),
+    )
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("Outcome (optional)"),
+        max_length=1500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "What was decided and what happens next. The count and the council's rules are "
+            "added for you."
+        ),
+    )
+
+
+class MeetingForm(forms.Form):
+    title = forms.CharField(label=_("Title (optional)"), max_length=120, required=False)
+    starts_at = forms.DateTimeField(
+        label=_("Date and time"), input_formats=DATETIME_FORMATS, widget=DateTimeInput()
+    )
+    place = forms.CharField(label=_("Place"), max_length=200)
+    agenda = IdMultipleChoiceField(
+        label=_("Agenda: proposals to discuss"),
+        queryset=Proposal.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, proposals=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if proposals is not None:
+            self.fields["agenda"].queryset = proposals
+
+    def clean_starts_at(self):
+        value = self.cleaned_data["starts_at"]
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value
+
+
+class AttendanceForm(forms.Form):
+    attendees = IdMultipleChoiceField(
+        label=_("Members present"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_attendees = forms.CharField(
+        label=_("Others present (one name per line)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    attendance_count = forms.IntegerField(
+        label=_("Number of people present (optional)"),
+        min_value=0,
+        max_value=100000,
+        required=False,
+        help_text=_("Leave empty to count the members and names above."),
+    )
+
+    def __init__(self, *args, members=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if members is not None:
+            self.fields["attendees"].queryset = members
+        self.fields["attendees"].label_from_instance = lambda user: user.get_display_name()
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(
+        label=_("Minutes"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    held = forms.BooleanField(label=_("The meeting was held"), required=False, initial=True)
+
+
+class MeetingDecisionForm(forms.Form):
+    proposal = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
+    decision = forms.CharField(
+        label=_("Decision taken"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,1206 @@
+"""Council pages: the community's council, proposals, discussion, votes, meetings.
+
+Thin: read with a fixed number of queries, change state only through `deliberation.services`,
+ask `deliberation.permissions` what to show. Every action is a plain POST form (CSRF), answered
+with a redirect; errors come back as form errors or messages. Proposals a person may not see
+answer 404, like ids that do not exist.
+"""
+
+import math
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from communities.models import Community, Membership
+from communities.permissions import is_staff_of
+from config.errors import RateLimited, ServiceError
+from live.models import Event
+from live.topics import event_labels
+
+from . import permissions as perms
+from . import services
+from .forms import (
+    AssistedVoteForm,
+    AttendanceForm,
+    CommentForm,
+    DecisionForm,
+    MeetingDecisionForm,
+    MeetingForm,
+    MinutesForm,
+    OpenVotingForm,
+    ProposalEditForm,
+    ProposalForm,
+    ReasonForm,
+    ReplyForm,
+    RequiredReasonForm,
+    SearchForm,
+    VoteForm,
+)
+from .models import AgendaItem, Comment, Council, Follow, Meeting, Proposal, ProposalPhoto, Vote
+
+PAGE_SIZE = 20
+COMMENTS_PAGE_SIZE = 50
+MAX_ID = 2**63 - 1
+
+# Tabs of the council page: slug -> statuses (None: every status).
+TABS = {
+    "all": None,
+    "discussion": ("discussion",),
+    "voting": ("voting",),
+    "decided": ("accepted", "rejected"),
+    "withdrawn": ("withdrawn",),
+    "review": ("draft", "submitted"),
+}
+
+
+def tab_labels() -> dict[str, str]:
+    return {
+        "all": _("All"),
+        "discussion": _("In discussion"),
+        "voting": _("Voting"),
+        "decided": _("Decided"),
+        "withdrawn": _("Withdrawn"),
+        "review": _("Waiting for review"),
+    }
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _next_url(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _rate_message(exc: RateLimited) -> str:
+    wait = int(getattr(exc, "retry_after", 60) or 60)
+    if wait >= 120:
+        minutes = math.ceil(wait / 60)
+        when = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    else:
+        when = ngettext("%(n)d second", "%(n)d seconds", wait) % {"n": wait}
+    return _("You are doing this too often. Please try again in %(when)s.") % {"when": when}
+
+
+def _apply_error(request, exc, form=None) -> None:
+    """Show a service error: field errors on the form where it has the field, else a message."""
+    if isinstance(exc, RateLimited):
+        messages.error(request, _rate_message(exc))
+        return
+    if isinstance(exc, ServiceError):
+        messages.error(request, str(exc.detail))
+        return
+    if form is not None and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+        return
+    messages.error(request, " ".join(str(m) for m in exc.messages))
+
+
+def _error_status(exc) -> int:
+    return exc.status if isinstance(exc, ServiceError) else 400
+
+
+def _with_retry_after(response, exc):
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(int(exc.retry_after))
+    return response
+
+
+def _not_allowed(request, message: str, *, community=None, status: int = 403):
+    return render(
+        request,
+        "deliberation/not_allowed.html",
+        {"message": message, "community": community},
+        status=status,
+    )
+
+
+def _id(value) -> int:
+    """A URL or form id in range, else 404 (never a database error)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if number < 1 or number > MAX_ID:
+        raise Http404
+    return number
+
+
+def _since(topic: str) -> int:
+    """The newest event id of a topic: the page is drawn from the state after it."""
+    return (
+        Event.objects.filter(topic=topic).order_by("-id").values_list("id", flat=True).first() or 0
+    )
+
+
+def _running_tallies(proposal_ids) -> dict[int, dict]:
+    """{proposal id: tally} from the vote rows: one grouped query for a page of proposals."""
+    result: dict[int, dict] = {}
+    if not proposal_ids:
+        return result
+    rows = (
+        Vote.objects.filter(proposal_id__in=proposal_ids)
+        .values_list("proposal_id", "choice")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "choice", "n")
+    )
+    for proposal_id, choice, n in rows:
+        entry = result.setdefault(proposal_id, {"support": 0, "oppose": 0, "abstain": 0})
+        entry[choice] = n
+    for entry in result.values():
+        entry["total"] = entry["support"] + entry["oppose"] + entry["abstain"]
+    return result
+
+
+def _final_tally(proposal: Proposal) -> dict | None:
+    if proposal.final_support is None:
+        return None
+    support, oppose = proposal.final_support, proposal.final_oppose or 0
+    abstain = proposal.final_abstain or 0
+    return {
+        "support": support,
+        "oppose": oppose,
+        "abstain": abstain,
+        "total": support + oppose + abstain,
+    }
+
+
+def _comment_counts(proposal_ids) -> dict[int, int]:
+    if not proposal_ids:
+        return {}
+    return dict(
+        Comment.objects.filter(proposal_id__in=proposal_ids, hidden=False)
+        .values_list("proposal_id")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "n")
+    )
+
+
+def _decorate(proposals, *, staff: bool, hide_tally: dict[int, bool]) -> list:
+    """Set `tally` and `comments_count` on a page of proposals (two queries)."""
+    proposals = list(proposals)
+    voting = [
+        p.pk
+        for p in proposals
+        if p.status == "voting" and (staff or not hide_tally.get(p.council_id, False))
+    ]
+    running = _running_tallies(voting)
+    counts = _comment_counts([p.pk for p in proposals])
+    zero = {"support": 0, "oppose": 0, "abstain": 0, "total": 0}
+    for p in proposals:
+        p.comments_count = counts.get(p.pk, 0)
+        if p.status == "voting":
+            p.tally = running.get(p.pk, zero) if p.pk in voting else None
+        elif p.status in Proposal.DECIDED:
+            p.tally = _final_tally(p)
+        else:
+            p.tally = None
+    return proposals
+
+
+def _get_community(community_id) -> Community:
+    return get_object_or_404(Community, pk=_id(community_id))
+
+
+def _get_council(community: Community) -> Council | None:
+    return Council.objects.filter(community=community).first()
+
+
+def _proposals():
+    return Proposal.objects.select_related(
+        "council__community", "author", "task__team", "hidden_by"
+    )
+
+
+def _get_proposal(request, pk, *, photos: bool = False) -> Proposal:
+    qs = _proposals().prefetch_related("photos") if photos else _proposals()
+    proposal = qs.filter(pk=_id(pk)).first()
+    if proposal is None or not perms.can_view_proposal(request.user, proposal):
+        raise Http404
+    return proposal
+
+
+# --- councils ----------------------------------------------------------------------------------
+
+
+def council_index(request):
+    """Every community that has a residents' council."""
+    councils = list(
+        Council.objects.select_related("community__parent").order_by("community__path", "pk")
+    )
+    return render(request, "deliberation/council_index.html", {"councils": councils})
+
+
+def council(request, community_id):
+    """A community's council: its rules and proposals by status, filtered and searchable."""
+    community = _get_community(community_id)
+    council = _get_council(community)
+    user = request.user
+    if council is None:
+        return render(
+            request,
+            "deliberation/council.html",
+            {"community": community, "council": None},
+        )
+    staff = _signed_in(user) and is_staff_of(user, community)
+    base = Proposal.objects.filter(council=council)
+    if not staff:
+        base = base.filter(perms.visible_proposals_q(user))
+
+    form = SearchForm(request.GET or None)
+    term, category = "", ""
+    if form.is_valid():
+        term = form.cleaned_data["q"].strip()
+        category = form.cleaned_data["category"]
+    if term:
+        base = base.filter(
+            Q(title__icontains=term) | Q(body__icontains=term) | Q(location__icontains=term)
+        )
+    if category:
+        base = base.filter(category=category)
+
+    counts = base.aggregate(
+        all=Count("id"),
+        **{
+            slug: Count("id", filter=Q(status__in=statuses))
+            for slug, statuses in TABS.items()
+            if statuses
+        },
+    )
+    tab = request.GET.get("status", "all")
+    if tab not in TABS:
+        tab = "all"
+    labels = tab_labels()
+    tabs = [
+        {"slug": slug, "label": labels[slug], "count": counts[slug]}
+        for slug in TABS
+        if slug in ("all", "discussion", "voting", "decided") or counts[slug] or slug == tab
+    ]
+    qs = base if TABS[tab] is None else base.filter(status__in=TABS[tab])
+    order = ("voting_closes_at", "-id") if tab == "voting" else ("-created_at", "-id")
+    qs = qs.select_related("author", "task__team").prefetch_related("photos").order_by(*order)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    proposals = _decorate(
+        page.object_list, staff=staff, hide_tally={council.pk: council.hide_tally}
+    )
+    for p in proposals:
+        p.council = council
+
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("status", None)
+    return render(
+        request,
+        "deliberation/council.html",
+        {
+            "community": community,
+            "council": council,
+            "form": form,
+            "tabs": tabs,
+            "tab": tab,
+            "page": page,
+            "proposals": proposals,
+            "filters": query.urlencode(),
+            "term": term,
+            "is_staff": staff,
+            "can_propose": perms.may_propose(user, community),
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- proposal page -----------------------------------------------------------------------------
+
+
+def _threads(request, proposal: Proposal, *, staff: bool):
+    """Top-level comments (a page) with their replies, and how many comments one sees: four
+    queries however many there are."""
+    user = request.user
+    qs = Comment.objects.filter(proposal=proposal).select_related("author", "hidden_by")
+    if not staff:
+        mine = Q(author_id=user.pk) if _signed_in(user) else Q(pk__in=[])
+        qs = qs.filter(Q(hidden=False) | mine)
+    top = qs.filter(parent__isnull=True).order_by("created_at", "id")
+    page = Paginator(top, COMMENTS_PAGE_SIZE).get_page(request.GET.get("comments"))
+    threads = list(page.object_list)
+    replies: dict[int, list] = {}
+    if threads:
+        for reply in qs.filter(parent_id__in=[c.pk for c in threads]).order_by("created_at", "id"):
+            replies.setdefault(reply.parent_id, []).append(reply)
+    for comment in threads:
+        comment.reply_list = replies.get(comment.pk, [])
+    return page, threads, qs.count()
+
+
+def _proposal_context(request, proposal: Proposal, **bound):
+    """Everything the proposal page shows; `bound` replaces a form with its bound copy."""
+    user = request.user
+    signed_in = _signed_in(user)
+    council = proposal.council
+    staff = perms.is_council_staff(user, proposal)
+    author = perms.is_author(user, proposal)
+    now = timezone.now()
+    photos = list(proposal.photos.all())
+
+    # Tally: running while voting (unless hidden), the recorded count once decided.
+    tally = None
+    tally_hidden = False
+    if proposal.status == "voting":
+        if staff or not council.hide_tally:
+            tally = services.count_votes(proposal).as_dict()
+        else:
+            tally_hidden = True
+    elif proposal.status in Proposal.DECIDED:
+        tally = _final_tally(proposal)
+
+    my_vote = None
+    following = False
+    can_vote = False
+    may_vote = False
+    if signed_in:
+        my_vote = Vote.objects.filter(proposal=proposal, voter=user).first()
+        following = Follow.objects.filter(proposal=proposal, user=user).exists()
+        if proposal.status == "voting":
+            may_vote = perms.may_vote(user, proposal)
+            can_vote = may_vote and not proposal.hidden and proposal.voting_is_open(now)
+
+    can_comment = signed_in and perms.can_comment(user, proposal)
+    comments_page, threads, comments_count = _threads(request, proposal, staff=staff)
+    reply_forms = bound.get("reply_forms") or {}
+    if can_comment:
+        for thread in threads:
+            thread.reply_form = reply_forms.get(thread.pk) or ReplyForm(
+                initial={"parent": thread.pk}, auto_id=f"id_reply{thread.pk}_%s"
+            )
+    can_report_comments = signed_in and perms.can_view_proposal(user, proposal)
+
+    forms = {}
+    if can_comment:
+        forms["comment_form"] = bound.get("comment_form") or CommentForm()
+    if can_vote:
+        forms["vote_form"] = bound.get("vote_form") or VoteForm()
+    if staff:
+        if proposal.status == "submitted":
+            forms["return_form"] = bound.get("return_form") or RequiredReasonForm(prefix="return")
+        if proposal.hidden:
+            forms["restore_form"] = bound.get("restore_form") or ReasonForm(prefix="restore")
+        else:
+            forms["hide_form"] = bound.get("hide_form") or RequiredReasonForm(prefix="hide")
+        if proposal.status == "discussion" and not proposal.hidden:
+            forms["voting_form"] = bound.get("voting_form") or OpenVotingForm(prefix="voting")
+        if proposal.status == "voting":
+            forms["decision_form"] = bound.get("decision_form") or DecisionForm(prefix="decision")
+            if proposal.voting_is_open(now):
+                forms["assisted_form"] = bound.get("assisted_form") or AssistedVoteForm(
+                    prefix="assisted", voters=_assisted_voters(council, user)
+                )
+    if perms.can_withdraw(user, proposal):
+        forms["withdraw_form"] = bound.get("withdraw_form") or ReasonForm(prefix="withdraw")
+    if signed_in and not author and perms.can_report(user, proposal):
+        forms["report_form"] = bound.get("report_form") or ReasonForm(prefix="report")
+
+    task = proposal.task
+    task_visible = task is not None and _task_visible(user, task)
+    eligible = None
+    if proposal.final_eligible is not None:
+        eligible = proposal.final_eligible
+    elif staff and proposal.status == "voting":
+        eligible = perms.eligible_voter_count(council)
+
+    return {
+        "proposal": proposal,
+        "council": council,
+        "community": council.community,
+        "photos": photos,
+        "is_staff": staff,
+        "is_author": author,
+        "tally": tally,
+        "tally_hidden": tally_hidden,
+        "eligible": eligible,
+        "voting_open": proposal.voting_is_open(now),
+        "now": now,
+        "my_vote": my_vote,
+        "following": following,
+        "may_vote": may_vote,
+        "can_vote": can_vote,
+        "can_follow": signed_in,
+        "can_edit": perms.can_edit(user, proposal),
+        "can_submit": perms.can_submit(user, proposal),
+        "can_publish": staff and proposal.status == "submitted",
+        "can_comment": can_comment,
+        "can_report_comments": can_report_comments,
+        "threads": threads,
+        "comments_page": comments_page,
+        "comments_count": comments_count,
+        "choices": Vote.Choice.choices,
+        "task": task if task_visible else None,
+        "task_since": _since(f"task:{task.pk}") if task_visible else 0,
+        "since": _since(services.proposal_topic(proposal)),
+        "status_labels": {value: str(label) for value, label in Proposal.Status.choices},
+        "task_status_labels": _task_status_labels(),
+        "labels": event_labels(),
+        **forms,
+    }
+
+
+def _task_visible(user, task) -> bool:
+    from teams.permissions import can_see_task_details
+
+    return can_see_task_details(user, task)
+
+
+def _task_status_labels() -> dict:
+    from teams.models import Task
+
+    return {value: str(label) for value, label in Task.Status.choices}
+
+
+def _assisted_voters(council: Council, actor):
+    User = get_user_model()
+    ids = perms.eligible_voters(council).values("user_id")
+    qs = User.objects.filter(pk__in=ids).order_by("display_name", "email")
+    if _signed_in(actor):
+        qs = qs.exclude(pk=actor.pk)
+    return qs
+
+
+def proposal_detail(request, pk):
+    proposal = _get_proposal(request, pk, photos=True)
+    return render(
+        request, "deliberation/proposal_detail.html", _proposal_context(request, proposal)
+    )
+
+
+def _rerender(request, pk, status, **bound):
+    proposal = _proposals().prefetch_related("photos").get(pk=_id(pk))
+    context = _proposal_context(request, proposal, **bound)
+    return render(request, "deliberation/proposal_detail.html", context, status=status)
+
+
+def _proposal_action(request, pk, call, *, form=None, form_name=None, anchor="", keep=False):
+    """POST handler shared by the proposal page's forms.
+
+    A valid form -> the service -> a redirect with a message. An invalid form, a field error
+    from the service, or (with `keep`, for forms with typed text) any service error -> the page
+    again with the bound form, so nothing typed is lost.
+    """
+    proposal = _get_proposal(request, pk)
+    target = proposal.get_absolute_url() + anchor
+    if form is None or form.is_valid():
+        try:
+            message = call(proposal, form.cleaned_data if form is not None else {})
+        except (ServiceError, ValidationError) as exc:
+            _apply_error(request, exc, form)
+            if form is None or not (keep or form.errors):
+                return redirect(_next_url(request, target))
+            response = _rerender(request, proposal.pk, _error_status(exc), **{form_name: form})
+            return _with_retry_after(response, exc)
+        if message:
+            messages.success(request, message)
+        return redirect(_next_url(request, target))
+    return _rerender(request, proposal.pk, 400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def proposal_submit(request, pk):
+    def call(proposal, data):
+        services.submit_proposal(actor=request.user, proposal=proposal)
+        return _("Your proposal was sent to the community staff for review.")
+
+    return _proposal_action(request, pk, call)
+
+
+@login_required
+@require_POST
+def proposal_withdraw(request, pk):
+    def call(proposal, data):
+        services.withdraw_proposal(actor=request.user, proposal=proposal, reason=data["reason"])
+        return _("Your proposal was withdrawn.")
+
+    form = ReasonForm(request.POST, prefix="withdraw")
+    return _proposal_action(request, pk, call, form=form, form_name="withdraw_form")
+
+
+@login_required
+@require_POST
+def proposal_publish(request, pk):
+    def call(proposal, data):
+        services.publish_proposal(actor=request.user, proposal=proposal)
+        return _("The proposal is published and open for discussion.")
+
+    return _proposal_action(request, pk, call)
+
+
+@login_required
+@require_POST
+def proposal_return(request, pk):
+    def call(proposal, data):
+        services.return_proposal(actor=request.user, proposal=proposal, reason=data["reason"])
+        return _("The proposal was returned to its author.")
+
+    form = RequiredReasonForm(request.POST, prefix="return")
+    return _proposal_action(request, pk, call, form=form, form_name="return_form", keep=True)
+
+
+@login_required
+@require_POST
+def proposal_hide(request, pk):
+    def call(proposal, data):
+        services.hide_proposal(actor=request.user, proposal=proposal, reason=data["reason"])
+        return _("The proposal is hidden from everyone but its author and staff.")
+
+    form = RequiredReasonForm(request.POST, prefix="hide")
+    return _proposal_action(request, pk, call, form=form, form_name="hide_form", keep=True)
+
+
+@login_required
+@require_POST
+def proposal_restore(request, pk):
+    def call(proposal, data):
+        services.restore_proposal(actor=request.user, proposal=proposal, reason=data["reason"])
+        return _("The proposal is shown again.")
+
+    form = ReasonForm(request.POST, prefix="restore")
+    return _proposal_action(request, pk, call, form=form, form_name="restore_form")
+
+
+@login_required
+@require_POST
+def proposal_open_voting(request, pk):
+    def call(proposal, data):
+        proposal = services.open_voting(
+            actor=request.user, proposal=proposal, closes_at=data["closes_at"]
+        )
+        closes = timezone.localtime(proposal.voting_closes_at).strftime("%Y-%m-%d %H:%M")
+        return _("Voting is open until %(closes)s.") % {"closes": closes}
+
+    form = OpenVotingForm(request.POST, prefix="voting")
+    return _proposal_action(
+        request, pk, call, form=form, form_name="voting_form", anchor="#vote", keep=True
+    )
+
+
+def _choice_label(choice: str) -> str:
+    return str(dict(Vote.Choice.choices).get(choice, choice))
+
+
+@login_required
+@require_POST
+def proposal_vote(request, pk):
+    def call(proposal, data):
+        services.cast_vote(actor=request.user, proposal=proposal, choice=data["choice"])
+        return _("Your vote was recorded: %(choice)s. You can change it until the vote closes.") % {
+            "choice": _choice_label(data["choice"])
+        }
+
+    form = VoteForm(request.POST)
+    return _proposal_action(request, pk, call, form=form, form_name="vote_form", anchor="#vote")
+
+
+@login_required
+@require_POST
+def proposal_assisted_vote(request, pk):
+    proposal = _get_proposal(request, pk)
+
+    def call(proposal, data):
+        voter = data["voter"]
+        services.cast_vote(
+            actor=request.user, proposal=proposal, choice=data["choice"], voter=voter
+        )
+        return _("The vote of %(name)s was recorded (assisted): %(choice)s.") % {
+            "name": voter.get_display_name(),
+            "choice": _choice_label(data["choice"]),
+        }
+
+    form = AssistedVoteForm(
+        request.POST, prefix="assisted", voters=_assisted_voters(proposal.council, request.user)
+    )
+    return _proposal_action(
+        request, pk, call, form=form, form_name="assisted_form", anchor="#vote", keep=True
+    )
+
+
+@login_required
+@require_POST
+def proposal_decide(request, pk):
+    def call(proposal, data):
+        proposal = services.decide_proposal(
+            actor=request.user, proposal=proposal, outcome=data["outcome"]
+        )
+        if proposal.status == "accepted":
+            return _("The proposal was accepted; its follow-up task was created.")
+        return _("The proposal was not accepted.")
+
+    form = DecisionForm(request.POST, prefix="decision")
+    return _proposal_action(request, pk, call, form=form, form_name="decision_form", keep=True)
+
+
+@login_required
+@require_POST
+def proposal_follow(request, pk):
+    def call(proposal, data):
+        services.follow_proposal(actor=request.user, proposal=proposal)
+        return _("You follow this proposal: you will be told what happens to it.")
+
+    return _proposal_action(request, pk, call)
+
+
+@login_required
+@require_POST
+def proposal_unfollow(request, pk):
+    def call(proposal, data):
+        services.unfollow_proposal(actor=request.user, proposal=proposal)
+        return _("You no longer follow this proposal.")
+
+    return _proposal_action(request, pk, call)
+
+
+@login_required
+@require_POST
+def proposal_report(request, pk):
+    def call(proposal, data):
+        _report, created = services.report_content(
+            actor=request.user, target=proposal, reason=data["reason"]
+        )
+        if created:
+            return _("Thank you. Community staff will look at this proposal.")
+        return _("You have already reported this proposal.")
+
+    form = ReasonForm(request.POST, prefix="report")
+    return _proposal_action(request, pk, call, form=form, form_name="report_form")
+
+
+@login_required
+@require_POST
+def proposal_comment(request, pk):
+    """A comment, or a reply when `parent` is given (one level: replies join the thread)."""
+    form = CommentForm(request.POST)
+    parent_id = request.POST.get("parent") or None
+    form_name = "comment_form"
+    if parent_id:
+        form = ReplyForm(request.POST, auto_id=f"id_reply{_id(parent_id)}_%s")
+        form_name = "reply_forms"
+
+    proposal = _get_proposal(request, pk)
+    bound_value = {int(parent_id): form} if parent_id else form
+    if not form.is_valid():
+        return _rerender(request, proposal.pk, 400, **{form_name: bound_value})
+    parent = None
+    if form.cleaned_data.get("parent"):
+        parent = Comment.objects.filter(pk=form.cleaned_data["parent"], proposal=proposal).first()
+        if parent is None or not perms.can_view_comment(request.user, parent):
+            # The thread is not on this page: show the text in the main comment form.
+            form.add_error("body", _("Reply to a comment of this proposal."))
+            return _rerender(request, proposal.pk, 400, comment_form=form)
+    try:
+        comment = services.add_comment(
+            actor=request.user, proposal=proposal, body=form.cleaned_data["body"], parent=parent
+        )
+    except (ServiceError, ValidationError) as exc:
+        _apply_error(request, exc, form)
+        response = _rerender(request, proposal.pk, _error_status(exc), **{form_name: bound_value})
+        return _with_retry_after(response, exc)
+    messages.success(
+        request, _("Your reply was posted.") if parent else _("Your comment was posted.")
+    )
+    return redirect(proposal.get_absolute_url() + f"#comment-{comment.pk}")
+
+
+# --- comments ----------------------------------------------------------------------------------
+
+
+def _get_comment(request, pk) -> Comment:
+    comment = (
+        Comment.objects.select_related("author", "proposal__council__community")
+        .filter(pk=_id(pk))
+        .first()
+    )
+    if comment is None or not perms.can_view_proposal(request.user, comment.proposal):
+        raise Http404
+    if not perms.can_view_comment(request.user, comment):
+        raise Http404
+    return comment
+
+
+def _comment_action(request, pk, call, form):
+    comment = _get_comment(request, pk)
+    target = comment.proposal.get_absolute_url() + f"#comment-{comment.pk}"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(target)
+    try:
+        message = call(comment, form.cleaned_data)
+    except (ServiceError, ValidationError) as exc:
+        _apply_error(request, exc)
+    else:
+        messages.success(request, message)
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def comment_hide(request, pk):
+    def call(comment, data):
+        services.hide_comment(actor=request.user, comment=comment, reason=data["reason"])
+        return _("The comment is hidden.")
+
+    return _comment_action(request, pk, call, RequiredReasonForm(request.POST))
+
+
+@login_required
+@require_POST
+def comment_restore(request, pk):
+    def call(comment, data):
+        services.restore_comment(actor=request.user, comment=comment, reason=data["reason"])
+        return _("The comment is shown again.")
+
+    return _comment_action(request, pk, call, ReasonForm(request.POST))
+
+
+@login_required
+@require_POST
+def comment_report(request, pk):
+    def call(comment, data):
+        _report, created = services.report_content(
+            actor=request.user, target=comment, reason=data["reason"]
+        )
+        if created:
+            return _("Thank you. Community staff will look at this comment.")
+        return _("You have already reported this comment.")
+
+    return _comment_action(request, pk, call, ReasonForm(request.POST))
+
+
+# --- proposing and editing ---------------------------------------------------------------------
+
+
+@login_required
+def proposal_create(request, community_id):
+    community = _get_community(community_id)
+    council = _get_council(community)
+    if council is None:
+        return _not_allowed(
+            request,
+            _("This community has no residents' council yet."),
+            community=community,
+            status=404,
+        )
+    if not perms.may_propose(request.user, community):
+        return _not_allowed(
+            request,
+            _(
+                "Only verified residents of %(community)s can make proposals. Ask to join the "
+                "community; the staff will check your request."
+            )
+            % {"community": community.name},
+            community=community,
+        )
+    form = ProposalForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            draft = "save_draft" in request.POST
+            try:
+                proposal = services.create_proposal(
+                    actor=request.user,
+                    community=community,
+                    title=data["title"],
+                    body=data["body"],
+                    category=data["category"],
+                    location=data["location"],
+                    photos=data["photos"],
+                    submit=not draft,
+                )
+            except (ServiceError, ValidationError) as exc:
+                _apply_error(request, exc, form)
+                status = _error_status(exc)
+                response = render(
+                    request,
+                    "deliberation/proposal_form.html",
+                    {"form": form, "community": community, "council": council},
+                    status=status,
+                )
+                return _with_retry_after(response, exc)
+            if draft:
+                messages.success(request, _("Your proposal is saved as a draft."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Your proposal was sent. Community staff will check it and then "
+                        "publish it for discussion."
+                    ),
+                )
+            return redirect(proposal)
+    return render(
+        request,
+        "deliberation/proposal_form.html",
+        {"form": form, "community": community, "council": council},
+        status=status,
+    )
+
+
+@login_required
+def proposal_edit(request, pk):
+    proposal = _get_proposal(request, pk)
+    community = proposal.council.community
+    if not perms.can_edit(request.user, proposal):
+        return _not_allowed(
+            request,
+            _("Only the author can edit a proposal, and only before it is published."),
+            community=community,
+        )
+    photos = list(ProposalPhoto.objects.filter(proposal=proposal))
+    initial = {
+        "title": proposal.title,
+        "body": proposal.body,
+        "category": proposal.category,
+        "location": proposal.location,
+    }
+    form = ProposalEditForm(
+        request.POST or None, request.FILES or None, initial=initial, photos=photos
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            remove = {int(x) for x in data.get("remove_photos") or []}
+            try:
+                with transaction.atomic():
+                    services.edit_proposal(
+                        actor=request.user,
+                        proposal=proposal,
+                        title=data["title"],
+                        body=data["body"],
+                        category=data["category"],
+                        location=data["location"],
+                    )
+                    for photo in photos:
+                        if photo.pk in remove:
+                            photo.proposal = proposal
+                            services.remove_photo(actor=request.user, photo=photo)
+                    if data["photos"]:
+                        services.add_photos(
+                            actor=request.user, proposal=proposal, files=data["photos"]
+                        )
+            except (ServiceError, ValidationError) as exc:
+                _apply_error(request, exc, form)
+                status = _error_status(exc)
+            else:
+                messages.success(request, _("Your changes are saved."))
+                return redirect(proposal)
+    return render(
+        request,
+        "deliberation/proposal_form.html",
+        {
+            "form": form,
+            "proposal": proposal,
+            "community": community,
+            "council": proposal.council,
+            "photos": photos,
+        },
+        status=status,
+    )
+
+
+@login_required
+def my_proposals(request):
+    """What I proposed (every community), and what I follow."""
+    user = request.user
+    mine = (
+        Proposal.objects.filter(author=user)
+        .select_related("council__community", "author", "task__team")
+        .prefetch_related("photos")
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
+    proposals = list(page.object_list)
+    hide = {p.council_id: p.council.hide_tally for p in proposals}
+    proposals = _decorate(proposals, staff=False, hide_tally=hide)
+    followed = list(
+        Proposal.objects.filter(follows__user=user)
+        .exclude(author=user)
+        .filter(perms.visible_proposals_q(user))
+        .select_related("council__community", "task__team")
+        .order_by("-updated_at", "-id")[:PAGE_SIZE]
+    )
+    return render(
+        request,
+        "deliberation/my_proposals.html",
+        {"page": page, "proposals": proposals, "followed": followed, "now": timezone.now()},
+    )
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+def meeting_list(request, community_id):
+    community = _get_community(community_id)
+    council = _get_council(community)
+    if council is None:
+        raise Http404
+    meetings = (
+        Meeting.objects.filter(council=council)
+        .select_related("council__community")
+        .annotate(items_count=Count("items"))
+        .order_by("-starts_at", "-id")
+    )
+    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "deliberation/meeting_list.html",
+        {
+            "community": community,
+            "council": council,
+            "page": page,
+            "can_manage": perms.can_manage_meetings(request.user, council),
+        },
+    )
+
+
+def _meeting_proposals(council: Council):
+    """Proposals staff may put on an agenda: past the draft, not withdrawn."""
+    return (
+        Proposal.objects.filter(council=council)
+        .exclude(status__in=("draft", "withdrawn"))
+        .order_by("-created_at", "-id")
+    )
+
+
+@login_required
+def meeting_create(request, community_id):
+    community = _get_community(community_id)
+    council = _get_council(community)
+    if council is None:
+        raise Http404
+    if not perms.can_manage_meetings(request.user, council):
+        return _not_allowed(
+            request, _("Only community staff can schedule council meetings."), community=community
+        )
+    form = MeetingForm(request.POST or None, proposals=_meeting_proposals(council))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                meeting = services.schedule_meeting(
+                    actor=request.user,
+                    council=council,
+                    starts_at=data["starts_at"],
+                    place=data["place"],
+                    title=data["title"],
+                    agenda=list(data["agenda"]),
+                )
+            except (ServiceError, ValidationError) as exc:
+                _apply_error(request, exc, form)
+                status = _error_status(exc)
+            else:
+                messages.success(request, _("The meeting is scheduled."))
+                return redirect(meeting)
+    return render(
+        request,
+        "deliberation/meeting_form.html",
+        {"form": form, "community": community, "council": council},
+        status=status,
+    )
+
+
+def _get_meeting(pk) -> Meeting:
+    return get_object_or_404(
+        Meeting.objects.select_related("council__community", "created_by"), pk=_id(pk)
+    )
+
+
+def _members(council: Council):
+    User = get_user_model()
+    ids = Membership.objects.filter(
+        community_id=council.community_id, status=Membership.Status.VERIFIED
+    ).values("user_id")
+    return User.objects.filter(pk__in=ids, is_active=True).order_by("display_name", "email")
+
+
+def _meeting_context(request, meeting: Meeting, **bound):
+    user = request.user
+    council = meeting.council
+    manage = perms.can_manage_meetings(user, council)
+    items = list(
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("proposal")
+        .order_by("position", "id")
+    )
+    uid = user.pk if _signed_in(user) else None
+    visible = [
+        item
+        for item in items
+        if manage
+        or (item.proposal.published_at is not None and not item.proposal.hidden)
+        or (uid is not None and item.proposal.author_id == uid)
+    ]
+    decision_forms = bound.get("decision_forms") or {}
+    if manage:
+        for item in visible:
+            item.decision_form = decision_forms.get(item.proposal_id) or MeetingDecisionForm(
+                initial={"proposal": item.proposal_id, "decision": item.decision},
+                auto_id=f"id_item{item.proposal_id}_%s",
+            )
+    attendees = list(meeting.attendees.order_by("display_name", "email"))
+    others = [line.strip() for line in meeting.other_attendees.splitlines() if line.strip()]
+    context = {
+        "meeting": meeting,
+        "council": council,
+        "community": council.community,
+        "items": visible,
+        "attendees": attendees,
+        "others": others,
+        "can_manage": manage,
+    }
+    if manage and meeting.status != Meeting.Status.CANCELLED:
+        context["attendance_form"] = bound.get("attendance_form") or AttendanceForm(
+            prefix="attendance",
+            members=_members(council),
+            initial={
+                "attendees": [u.pk for u in attendees],
+                "other_attendees": meeting.other_attendees,
+                "attendance_count": meeting.attendance_count or None,
+            },
+        )
+        context["minutes_form"] = bound.get("minutes_form") or MinutesForm(
+            prefix="minutes", initial={"minutes": meeting.minutes, "held": True}
+        )
+        if meeting.status == Meeting.Status.SCHEDULED:
+            context["cancel_form"] = bound.get("cancel_form") or ReasonForm(prefix="cancel")
+    return context
+
+
+def meeting_detail(request, pk):
+    meeting = _get_meeting(pk)
+    return render(request, "deliberation/meeting_detail.html", _meeting_context(request, meeting))
+
+
+def _meeting_action(request, pk, make_form, call, form_name):
+    meeting = _get_meeting(pk)
+    if not perms.can_manage_meetings(request.user, meeting.council):
+        return _not_allowed(
+            request,
+            _("Only community staff can manage council meetings."),
+            community=meeting.council.community,
+        )
+    form = make_form(meeting)
+    status = 400
+    if form.is_valid():
+        try:
+            message = call(meeting, form.cleaned_data)
+        except (ServiceError, ValidationError) as exc:
+            _apply_error(request, exc, form)
+            if isinstance(exc, ServiceError) or not form.errors:
+                return redirect(meeting)
+            status = _error_status(exc)
+        else:
+            messages.success(request, message)
+            return redirect(meeting)
+    if form_name == "decision_forms":
+        bound = {form_name: {form.cleaned_data.get("proposal") or 0: form}}
+    else:
+        bound = {form_name: form}
+    context = _meeting_context(request, _get_meeting(pk), **bound)
+    return render(request, "deliberation/meeting_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def meeting_attendance(request, pk):
+    def call(meeting, data):
+        services.record_attendance(
+            actor=request.user,
+            meeting=meeting,
+            attendees=list(data["attendees"]),
+            other_attendees=data["other_attendees"],
+            attendance_count=data["attendance_count"],
+        )
+        return _("Attendance is recorded.")
+
+    return _meeting_action(
+        request,
+        pk,
+        lambda m: AttendanceForm(request.POST, prefix="attendance", members=_members(m.council)),
+        call,
+        "attendance_form",
+    )
+
+
+@login_required
+@require_POST
+def meeting_minutes(request, pk):
+    def call(meeting, data):
+        services.record_minutes(
+            actor=request.user, meeting=meeting, minutes=data["minutes"], held=data["held"]
+        )
+        return _("The minutes are saved.")
+
+    return _meeting_action(
+        request, pk, lambda m: MinutesForm(request.POST, prefix="minutes"), call, "minutes_form"
+    )
+
+
+@login_required
+@require_POST
+def meeting_decision(request, pk):
+    def call(meeting, data):
+        proposal = Proposal.objects.filter(
+            pk=min(data["proposal"], MAX_ID), council=meeting.council
+        ).first()
+        if proposal is None:
+            raise ValidationError({"decision": [_("Choose a proposal of this council.")]})
+        services.record_decision(
+            actor=request.user, meeting=meeting, proposal=proposal, decision=data["decision"]
+        )
+        return _("The decision on “%(title)s” is recorded.") % {"title": proposal.title}
+
+    def make(meeting):
+        proposal = request.POST.get("proposal", "")
+        suffix = proposal if proposal.isdigit() else "x"
+        return MeetingDecisionForm(request.POST, auto_id=f"id_item{suffix}_%s")
+
+    return _meeting_action(request, pk, make, call, "decision_forms")
+
+
+@login_required
+@require_POST
+def meeting_cancel(request, pk):
+    def call(meeting, data):
+        services.cancel_meeting(actor=request.user, meeting=meeting, reason=data["reason"])
+        return _("The meeting is cancelled.")
+
+    return _meeting_action(
+        request, pk, lambda m: ReasonForm(request.POST, prefix="cancel"), call, "cancel_form"
+    )

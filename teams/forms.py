@@ -1,0 +1,213 @@
+"""Forms of the team and task pages. They only shape input; the services decide."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community
+
+from .models import Need, Skill, Task, Team
+
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class JoinTeamForm(forms.Form):
+    note = forms.CharField(
+        label=_("A note for the team leader (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("For example what you can help with and when you are free."),
+    )
+
+
+class ClaimForm(forms.Form):
+    team = forms.ModelChoiceField(
+        label=_("Take it on for"), queryset=Team.objects.filter(active=True), empty_label=None
+    )
+
+    def __init__(self, *args, teams=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if teams is not None:
+            self.fields["team"].queryset = teams
+        self.single_team = None
+        if teams is not None:
+            choices = list(teams)
+            if len(choices) == 1:
+                # One team to choose from: no picker, the button names it.
+                self.single_team = choices[0]
+                self.fields["team"].widget = forms.HiddenInput()
+                self.initial.setdefault("team", self.single_team.pk)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(),
+    )
+
+
+class RequiredReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.TextInput())
+
+
+class VerifyForm(forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
+
+
+class UpdateForm(forms.Form):
+    text = forms.CharField(
+        label=_("What was done"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args, statuses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Task.Status.choices)
+        self.fields["status"].choices = [("", _("No change"))] + [
+            (value, labels[value]) for value in statuses
+        ]
+        if not statuses:
+            del self.fields["status"]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("text") and not data.get("photo") and not data.get("status"):
+            raise forms.ValidationError(_("Write a few words or add a photo."))
+        return data
+
+
+class HoursForm(forms.Form):
+    hours = forms.DecimalField(
+        label=_("Hours"),
+        min_value=0.25,
+        max_value=24,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}),
+    )
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+    note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("date", timezone.localdate())
+
+
+class DeclineHoursForm(RequiredReasonForm):
+    pass
+
+
+class TaskForm(forms.Form):
+    """Staff create a task for a community they staff."""
+
+    community = forms.ModelChoiceField(label=_("Community"), queryset=Community.objects.none())
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    location = forms.CharField(label=_("Place"), max_length=200, required=False)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Task.Priority.choices, initial=Task.Priority.NORMAL
+    )
+    required_skills = forms.ModelMultipleChoiceField(
+        label=_("Skills needed"),
+        queryset=Skill.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sensitive = forms.BooleanField(
+        label=_("Sensitive"),
+        required=False,
+        help_text=_(
+            "Only community staff and the team that takes it on see the title, description "
+            "and updates."
+        ),
+    )
+    due_date = forms.DateField(label=_("Due date (optional)"), required=False, widget=DateInput())
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=Team.objects.filter(active=True).order_by("name"),
+        required=False,
+        empty_label=_("Open to every team with the skills"),
+    )
+
+    def __init__(self, *args, communities=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if communities is not None:
+            self.fields["community"].queryset = communities
+            choices = list(communities)
+            if len(choices) == 1:
+                self.initial.setdefault("community", choices[0].pk)
+
+    def clean_due_date(self):
+        value = self.cleaned_data.get("due_date")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError(_("The due date cannot be in the past."))
+        return value
+
+    def due_at(self):
+        """The due date as the end of that day, local time."""
+        value = self.cleaned_data.get("due_date")
+        if not value:
+            return None
+        return timezone.make_aware(datetime.datetime.combine(value, datetime.time(23, 59)))
+
+
+class AcceptNeedForm(forms.Form):
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=Team.objects.filter(active=True).order_by("name"),
+        required=False,
+        empty_label=_("Open to every team with the skills"),
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Task.Priority.choices, initial=Task.Priority.NORMAL
+    )
+
+
+class DeclineNeedForm(RequiredReasonForm):
+    pass
+
+
+class NeedForm(forms.Form):
+    community = forms.ModelChoiceField(label=_("Community"), queryset=Community.objects.none())
+    category = forms.ChoiceField(label=_("What kind of help"), choices=Need.Category.choices)
+    description = forms.CharField(
+        label=_("Describe what you need"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("When and where, and how to reach you. Staff read it first."),
+    )
+    private = forms.BooleanField(
+        label=_("Keep it private"),
+        required=False,
+        help_text=_("Only community staff and the team that helps will see the details."),
+    )
+
+    def __init__(self, *args, communities=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if communities is not None:
+            self.fields["community"].queryset = communities
+            choices = list(communities)
+            if len(choices) == 1:
+                self.initial.setdefault("community", choices[0].pk)

@@ -1,0 +1,214 @@
+"""A real server for the browser tests: daphne on a spare loopback port, its own database.
+
+The database is a migrated SQLite file in a temporary folder, or, when DATABASE_URL names a
+PostgreSQL server, a throwaway database `<name>_browser_<pid>` on it that is dropped at the end.
+With REDIS_URL the server uses Redis (channel layer and cache) under a private prefix.
+The people, the team and the tasks are made by `manage.py shell` with the same environment;
+the browser gets signed-in session cookies instead of typing passwords.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+WORLD = r"""
+import json
+from django.test import Client
+from accounts.models import User
+from communities.models import Community, Membership
+from teams import services
+from teams.models import Skill, Team, TeamMembership
+
+def skill(slug, name):
+    return Skill.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+
+district = Community.objects.create(name="松滋市", kind="district")
+street = Community.objects.create(name="新江口街道", kind="street", parent=district)
+yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
+people = {}
+for key, role in [("staff", "staff"), ("leader1", "resident"), ("leader2", "resident"),
+                  ("resident", "resident")]:
+    user = User.objects.create_user(email=key + "@linli.example", password="browser-pass-2026",
+                                    display_name={"staff": "社工小李", "leader1": "张队长",
+                                                  "leader2": "王队长", "resident": "刘阿姨"}[key])
+    Membership.objects.create(user=user, community=yuling, role=role, status="verified")
+    people[key] = user
+sanitation = skill("sanitation", "环境卫生")
+teams = {}
+TEAMS = [
+    ("env", "玉岭社区环境志愿服务队", "leader1", ("greening", "绿化")),
+    ("help", "玉岭社区邻里互助队", "leader2", ("elderly-care", "助老")),
+]
+for key, name, leader, extra in TEAMS:
+    team = Team.objects.create(name=name, description="玉岭社区的志愿者队伍。")
+    team.skills.set([sanitation, skill(*extra)])
+    team.communities.set([yuling])
+    TeamMembership.objects.create(team=team, user=people[leader], role="leader", status="active")
+    teams[key] = team
+tasks = {}
+for key, title in [("live", "清理3栋楼道堆放的纸箱"), ("race", "疏通5栋门前排水沟")]:
+    tasks[key] = services.create_task(
+        actor=people["staff"], community=yuling, title=title,
+        description="纸箱堆在楼梯拐角，挡住了消防通道，需要两三个人搬到回收点。",
+        location="玉岭社区3栋", required_skills=["sanitation"],
+    ).pk
+
+def cookie(user):
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+print("WORLD=" + json.dumps({
+    "cookies": {key: cookie(user) for key, user in people.items()},
+    "teams": {key: {"id": team.pk, "name": team.name} for key, team in teams.items()},
+    "tasks": tasks,
+}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres(url: str, sql: str) -> None:
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    params = {
+        "host": cfg.get("HOST") or None,
+        "port": cfg.get("PORT") or None,
+        "user": cfg.get("USER") or None,
+        "password": cfg.get("PASSWORD") or None,
+        "dbname": "postgres",
+    }
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory):
+    """{"url", "world"}: a daphne server of config.asgi:application with the world above."""
+    tmp = tmp_path_factory.mktemp("browser-site")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.dev",  # DEBUG: the server serves live.js
+        LINLI_VAR_DIR=str(tmp),
+        PYTHONUNBUFFERED="1",
+    )
+    dropped = None
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith("postgres"):
+        base, _, name = database_url.rpartition("/")
+        db_name = f"{name.split('?')[0]}_browser_{os.getpid()}"
+        _postgres(database_url, f'DROP DATABASE IF EXISTS "{db_name}"')
+        _postgres(database_url, f'CREATE DATABASE "{db_name}"')
+        env["DATABASE_URL"] = f"{base}/{db_name}"
+        dropped = db_name
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+        env["REDIS_PREFIX"] = f"{os.environ.get('REDIS_PREFIX', 'linli')}_browser_{os.getpid()}"
+
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    made = subprocess.run(
+        [*manage, "shell", "-c", WORLD],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    line = next(x for x in made.stdout.splitlines() if x.startswith("WORLD="))
+    world = json.loads(line[len("WORLD=") :])
+
+    port = _free_port()
+    log_path = tmp / "daphne.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/teams/", timeout=5):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log_path.read_text(errors="replace")[-3000:]) from None
+                time.sleep(0.2)
+        yield {"url": url, "world": world, "log": log_path}
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        if dropped:
+            _postgres(database_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, live_site):
+    """open_page(who, path, width=360) -> a page of a fresh context, signed in as `who`
+    (a key of the world's people) or anonymous (who=None)."""
+    contexts = []
+
+    def _open(who, path, *, width=360, locale="zh-CN"):
+        context = browser.new_context(
+            viewport={"width": width, "height": 800}, locale=locale, base_url=live_site["url"]
+        )
+        contexts.append(context)
+        if who is not None:
+            context.add_cookies(
+                [
+                    {
+                        "name": "sessionid",
+                        "value": live_site["world"]["cookies"][who],
+                        "url": live_site["url"],
+                    }
+                ]
+            )
+        page = context.new_page()
+        page.goto(path)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
