@@ -1,0 +1,673 @@
+"""/api/v1/ for the residents' council. Thin: `deliberation.services` does the work.
+
+Proposals others may not see (drafts, submitted, hidden) answer 404 to them, exactly like
+ids that do not exist. Lists cost a constant number of queries.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from communities.models import Community
+from communities.permissions import is_staff_of
+from config.api import anyone
+
+from . import permissions as perms
+from . import services
+from .models import Comment, Council, Follow, Meeting, Proposal, Vote
+from .schemas import (
+    CategorySlug,
+    CommentIn,
+    CommentOut,
+    CommentPage,
+    CouncilOut,
+    DecisionIn,
+    FollowOut,
+    MeetingDetailOut,
+    MeetingPage,
+    PhotoOut,
+    ProposalDetailOut,
+    ProposalEditIn,
+    ProposalIn,
+    ProposalPage,
+    ReasonIn,
+    ReportOut,
+    RequiredReasonIn,
+    StatusSlug,
+    VoteIn,
+    VoteOut,
+    VotingIn,
+)
+
+router = Router(tags=["council"])
+
+MAX_ID = 2**63 - 1
+
+
+def _get(queryset, pk: int):
+    if not isinstance(pk, int) or pk < 1 or pk > MAX_ID:
+        raise Http404
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def _proposals():
+    return Proposal.objects.select_related("council__community", "author", "task__team")
+
+
+def _visible_proposal(request, pk: int) -> Proposal:
+    proposal = _get(_proposals(), pk)
+    if not perms.can_view_proposal(request.user, proposal):
+        raise Http404
+    return proposal
+
+
+def _person(user):
+    return {"id": user.pk, "display_name": user.get_display_name()} if user is not None else None
+
+
+def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
+    if limit < 1 or limit > 100:
+        raise ValidationError({"limit": _("Ask for 1 to 100 items.")})
+    if offset < 0 or offset > 1_000_000:
+        raise ValidationError({"offset": _("The offset is out of range.")})
+    return limit, offset
+
+
+def _running_tallies(proposal_ids) -> dict[int, dict]:
+    """{proposal_id: tally dict} from the vote rows, one grouped query for many proposals."""
+    result: dict[int, dict] = {}
+    rows = (
+        Vote.objects.filter(proposal_id__in=proposal_ids)
+        .values_list("proposal_id", "choice")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "choice", "n")
+    )
+    for proposal_id, choice, n in rows:
+        entry = result.setdefault(proposal_id, {"support": 0, "oppose": 0, "abstain": 0})
+        entry[choice] = n
+    for entry in result.values():
+        entry["total"] = entry["support"] + entry["oppose"] + entry["abstain"]
+    return result
+
+
+def _tally(proposal: Proposal, running: dict | None, staff: bool) -> dict | None:
+    zero = {"support": 0, "oppose": 0, "abstain": 0, "total": 0}
+    if proposal.status == Proposal.Status.VOTING:
+        if proposal.council.hide_tally and not staff:
+            return None
+        return running or zero
+    if proposal.status in Proposal.DECIDED:
+        if proposal.final_support is not None:
+            support, oppose = proposal.final_support, proposal.final_oppose or 0
+            abstain = proposal.final_abstain or 0
+            return {
+                "support": support,
+                "oppose": oppose,
+                "abstain": abstain,
+                "total": support + oppose + abstain,
+            }
+        return running or zero
+    return None
+
+
+def proposal_out(
+    proposal: Proposal, *, user, staff: bool, running: dict | None, comments_count: int
+) -> dict:
+    author_or_staff = staff or perms.is_author(user, proposal)
+    community = proposal.council.community
+    return {
+        "id": proposal.pk,
+        "title": proposal.title,
+        "body": proposal.body,
+        "category": proposal.category,
+        "category_label": proposal.get_category_display(),
+        "status": proposal.status,
+        "status_label": proposal.get_status_display(),
+        "hidden": proposal.hidden,
+        "hidden_reason": proposal.hidden_reason if author_or_staff else "",
+        "return_reason": proposal.return_reason if author_or_staff else "",
+        "community": {"id": community.pk, "name": community.name},
+        "author": _person(proposal.author),
+        "location": proposal.location,
+        "tally": _tally(proposal, running, staff),
+        "voting": {
+            "opens_at": proposal.voting_opens_at,
+            "closes_at": proposal.voting_closes_at,
+            "is_open": proposal.voting_is_open(),
+        },
+        "outcome": proposal.outcome,
+        "task": services.task_summary(proposal.task),
+        "photos": [
+            {"id": photo.pk, "url": photo.image.url, "caption": photo.caption}
+            for photo in proposal.photos.all()
+        ],
+        "comments_count": comments_count,
+        "created_at": proposal.created_at,
+        "published_at": proposal.published_at,
+        "decided_at": proposal.decided_at,
+        "url": proposal.get_absolute_url(),
+    }
+
+
+def _detail(request, proposal: Proposal, status: int = 200):
+    user = request.user
+    proposal = _get(_proposals().prefetch_related("photos"), proposal.pk)
+    staff = perms.is_council_staff(user, proposal)
+    running = services.count_votes(proposal).as_dict() if proposal.status == "voting" else None
+    comments = Comment.objects.filter(proposal=proposal, hidden=False).count()
+    data = proposal_out(proposal, user=user, staff=staff, running=running, comments_count=comments)
+    signed_in = getattr(user, "is_authenticated", False)
+    my_vote = None
+    following = False
+    if signed_in:
+        my_vote = (
+            Vote.objects.filter(proposal=proposal, voter=user)
+            .values_list("choice", flat=True)
+            .first()
+        )
+        following = Follow.objects.filter(proposal=proposal, user=user).exists()
+    eligible = None
+    if staff or proposal.is_decided:
+        eligible = (
+            proposal.final_eligible
+            if proposal.final_eligible is not None
+            else perms.eligible_voter_count(proposal.council)
+        )
+    data.update(
+        my_vote=my_vote,
+        following=following,
+        eligible_voters=eligible,
+        permissions={
+            "edit": perms.can_edit(user, proposal),
+            "submit": perms.can_submit(user, proposal),
+            "withdraw": perms.can_withdraw(user, proposal),
+            "publish": staff and proposal.status == "submitted",
+            "return": staff and proposal.status == "submitted",
+            "hide": staff and not proposal.hidden,
+            "restore": staff and proposal.hidden,
+            "open_voting": staff and proposal.status == "discussion" and not proposal.hidden,
+            "vote": perms.can_vote(user, proposal),
+            "decide": staff and proposal.status == "voting",
+            "comment": perms.can_comment(user, proposal),
+            "report": perms.can_report(user, proposal),
+            "follow": perms.can_follow(user, proposal),
+        },
+    )
+    return Status(status, data)
+
+
+# --- proposals ---------------------------------------------------------------------------------
+
+
+class ProposalFilters(Schema):
+    status: StatusSlug | None = None
+    category: CategorySlug | None = None
+    q: str | None = None
+    mine: bool = False
+    limit: int = 20
+    offset: int = 0
+
+
+@router.get(
+    "/communities/{community_id}/proposals",
+    response=ProposalPage,
+    auth=anyone,
+    summary="Proposals of a community's council (published ones, plus your own)",
+)
+def list_proposals(request, community_id: int, filters: Query[ProposalFilters]):
+    community = _get(Community.objects.all(), community_id)
+    limit, offset = _page_bounds(filters.limit, filters.offset)
+    user = request.user
+    staff = is_staff_of(user, community) if getattr(user, "is_authenticated", False) else False
+    qs = Proposal.objects.filter(council__community=community)
+    if not staff:
+        qs = qs.filter(perms.visible_proposals_q(user))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.mine:
+        if not getattr(user, "is_authenticated", False):
+            return {"items": [], "count": 0}
+        qs = qs.filter(author=user)
+    if filters.q:
+        term = services.clean_text(filters.q, field="q", max_length=100, required=False)
+        if term:
+            qs = qs.filter(
+                Q(title__icontains=term) | Q(body__icontains=term) | Q(location__icontains=term)
+            )
+    count = qs.count()
+    page = list(
+        qs.select_related("council__community", "author", "task__team")
+        .prefetch_related("photos")
+        .order_by("-created_at", "-id")[offset : offset + limit]
+    )
+    ids = [p.pk for p in page]
+    running = _running_tallies([p.pk for p in page if p.status == "voting"])
+    comment_counts = dict(
+        Comment.objects.filter(proposal_id__in=ids, hidden=False)
+        .values_list("proposal_id")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "n")
+    )
+    items = [
+        proposal_out(
+            p,
+            user=user,
+            staff=staff,
+            running=running.get(p.pk),
+            comments_count=comment_counts.get(p.pk, 0),
+        )
+        for p in page
+    ]
+    return {"items": items, "count": count}
+
+
+@router.post(
+    "/communities/{community_id}/proposals",
+    response={201: ProposalDetailOut},
+    summary="New proposal (verified members); submitted for staff review unless submit=false",
+)
+def create_proposal(request, community_id: int, payload: ProposalIn):
+    community = _get(Community.objects.all(), community_id)
+    proposal = services.create_proposal(
+        actor=request.user,
+        community=community,
+        title=payload.title,
+        body=payload.body,
+        category=payload.category,
+        location=payload.location,
+        submit=payload.submit,
+    )
+    return _detail(request, proposal, 201)
+
+
+@router.get(
+    "/proposals/{proposal_id}",
+    response=ProposalDetailOut,
+    auth=anyone,
+    summary="A proposal, its tally and follow-up task",
+)
+def get_proposal(request, proposal_id: int):
+    return _detail(request, _visible_proposal(request, proposal_id))
+
+
+@router.patch("/proposals/{proposal_id}", response=ProposalDetailOut, summary="Author: edit")
+def edit_proposal(request, proposal_id: int, payload: ProposalEditIn):
+    proposal = _visible_proposal(request, proposal_id)
+    changes = payload.dict(exclude_unset=True)
+    proposal = services.edit_proposal(actor=request.user, proposal=proposal, **changes)
+    return _detail(request, proposal)
+
+
+@router.post(
+    "/proposals/{proposal_id}/photos",
+    response={201: list[PhotoOut]},
+    summary="Author: add photos (JPEG, PNG or WebP, up to 4 in all, 5 MB each)",
+)
+def add_photos(request, proposal_id: int, photos: File[list[UploadedFile]]):
+    proposal = _visible_proposal(request, proposal_id)
+    added = services.add_photos(actor=request.user, proposal=proposal, files=photos)
+    return Status(201, [{"id": p.pk, "url": p.image.url, "caption": p.caption} for p in added])
+
+
+@router.delete(
+    "/proposals/{proposal_id}/photos/{photo_id}", response={204: None}, summary="Author: remove"
+)
+def remove_photo(request, proposal_id: int, photo_id: int):
+    proposal = _visible_proposal(request, proposal_id)
+    photo = _get(proposal.photos.all(), photo_id)
+    photo.proposal = proposal
+    services.remove_photo(actor=request.user, photo=photo)
+    return Status(204, None)
+
+
+@router.post("/proposals/{proposal_id}/submit", response=ProposalDetailOut, summary="Author")
+def submit_proposal(request, proposal_id: int):
+    proposal = _visible_proposal(request, proposal_id)
+    return _detail(request, services.submit_proposal(actor=request.user, proposal=proposal))
+
+
+@router.post(
+    "/proposals/{proposal_id}/publish",
+    response=ProposalDetailOut,
+    summary="Staff: submitted -> discussion",
+)
+def publish_proposal(request, proposal_id: int):
+    proposal = _visible_proposal(request, proposal_id)
+    return _detail(request, services.publish_proposal(actor=request.user, proposal=proposal))
+
+
+@router.post(
+    "/proposals/{proposal_id}/return",
+    response=ProposalDetailOut,
+    summary="Staff: back to the author as a draft, with a reason",
+)
+def return_proposal(request, proposal_id: int, payload: RequiredReasonIn):
+    proposal = _visible_proposal(request, proposal_id)
+    proposal = services.return_proposal(
+        actor=request.user, proposal=proposal, reason=payload.reason
+    )
+    return _detail(request, proposal)
+
+
+@router.post(
+    "/proposals/{proposal_id}/withdraw",
+    response=ProposalDetailOut,
+    summary="Author: withdraw before the vote",
+)
+def withdraw_proposal(request, proposal_id: int, payload: ReasonIn | None = None):
+    proposal = _visible_proposal(request, proposal_id)
+    proposal = services.withdraw_proposal(
+        actor=request.user, proposal=proposal, reason=payload.reason if payload else ""
+    )
+    return _detail(request, proposal)
+
+
+@router.post(
+    "/proposals/{proposal_id}/hide", response=ProposalDetailOut, summary="Staff: hide (reason)"
+)
+def hide_proposal(request, proposal_id: int, payload: RequiredReasonIn):
+    proposal = _visible_proposal(request, proposal_id)
+    proposal = services.hide_proposal(actor=request.user, proposal=proposal, reason=payload.reason)
+    return _detail(request, proposal)
+
+
+@router.post(
+    "/proposals/{proposal_id}/restore", response=ProposalDetailOut, summary="Staff: show again"
+)
+def restore_proposal(request, proposal_id: int, payload: ReasonIn | None = None):
+    proposal = _visible_proposal(request, proposal_id)
+    proposal = services.restore_proposal(
+        actor=request.user, proposal=proposal, reason=payload.reason if payload else ""
+    )
+    return _detail(request, proposal)
+
+
+@router.post(
+    "/proposals/{proposal_id}/report", response=ReportOut, summary="Report to staff (once)"
+)
+def report_proposal(request, proposal_id: int, payload: ReasonIn | None = None):
+    proposal = _visible_proposal(request, proposal_id)
+    _report, created = services.report_content(
+        actor=request.user, target=proposal, reason=payload.reason if payload else ""
+    )
+    proposal.refresh_from_db(fields=["hidden"])
+    return {"reported": True, "created": created, "hidden": proposal.hidden}
+
+
+@router.post("/proposals/{proposal_id}/follow", response=FollowOut, summary="Follow")
+def follow_proposal(request, proposal_id: int):
+    proposal = _visible_proposal(request, proposal_id)
+    services.follow_proposal(actor=request.user, proposal=proposal)
+    return {"following": True}
+
+
+@router.delete("/proposals/{proposal_id}/follow", response=FollowOut, summary="Unfollow")
+def unfollow_proposal(request, proposal_id: int):
+    proposal = _visible_proposal(request, proposal_id)
+    services.unfollow_proposal(actor=request.user, proposal=proposal)
+    return {"following": False}
+
+
+# --- discussion --------------------------------------------------------------------------------
+
+
+def comment_out(comment: Comment, *, show_reason: bool) -> dict:
+    return {
+        "id": comment.pk,
+        "parent": comment.parent_id,
+        "author": _person(comment.author),
+        "body": comment.body,
+        "hidden": comment.hidden,
+        "hidden_reason": comment.hidden_reason if show_reason else "",
+        "created_at": comment.created_at,
+    }
+
+
+@router.get(
+    "/proposals/{proposal_id}/comments",
+    response=CommentPage,
+    auth=anyone,
+    summary="The discussion: top-level comments with their replies",
+)
+def list_comments(request, proposal_id: int, limit: int = 50, offset: int = 0):
+    proposal = _visible_proposal(request, proposal_id)
+    limit, offset = _page_bounds(limit, offset)
+    user = request.user
+    staff = perms.is_council_staff(user, proposal)
+    qs = Comment.objects.filter(proposal=proposal).select_related("author")
+    if not staff:
+        mine = Q(author=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
+        qs = qs.filter(Q(hidden=False) | mine)
+    top = qs.filter(parent__isnull=True)
+    count = top.count()
+    threads = list(top.order_by("created_at", "id")[offset : offset + limit])
+    replies: dict[int, list] = {}
+    for reply in qs.filter(parent_id__in=[c.pk for c in threads]).order_by("created_at", "id"):
+        replies.setdefault(reply.parent_id, []).append(reply)
+    uid = getattr(user, "pk", None)
+    items = []
+    for comment in threads:
+        entry = comment_out(comment, show_reason=staff or comment.author_id == uid)
+        entry["replies"] = [
+            comment_out(r, show_reason=staff or r.author_id == uid)
+            for r in replies.get(comment.pk, [])
+        ]
+        items.append(entry)
+    return {"items": items, "count": count}
+
+
+@router.post(
+    "/proposals/{proposal_id}/comments",
+    response={201: CommentOut},
+    summary="Comment (verified members); parent makes it a reply",
+)
+def add_comment(request, proposal_id: int, payload: CommentIn):
+    proposal = _visible_proposal(request, proposal_id)
+    parent = None
+    if payload.parent is not None:
+        parent = Comment.objects.filter(
+            pk=min(max(payload.parent, 0), MAX_ID), proposal=proposal
+        ).first()
+        if parent is None or not perms.can_view_comment(request.user, parent):
+            raise ValidationError({"parent": _("Reply to a comment of this proposal.")})
+    comment = services.add_comment(
+        actor=request.user, proposal=proposal, body=payload.body, parent=parent
+    )
+    return Status(201, comment_out(comment, show_reason=True))
+
+
+def _visible_comment(request, comment_id: int) -> Comment:
+    comment = _get(
+        Comment.objects.select_related("author", "proposal__council__community"), comment_id
+    )
+    if not perms.can_view_proposal(request.user, comment.proposal):
+        raise Http404
+    if not perms.can_view_comment(request.user, comment):
+        raise Http404
+    return comment
+
+
+@router.post("/comments/{comment_id}/hide", response=CommentOut, summary="Staff: hide (reason)")
+def hide_comment(request, comment_id: int, payload: RequiredReasonIn):
+    comment = _visible_comment(request, comment_id)
+    comment = services.hide_comment(actor=request.user, comment=comment, reason=payload.reason)
+    return comment_out(comment, show_reason=True)
+
+
+@router.post("/comments/{comment_id}/restore", response=CommentOut, summary="Staff: show again")
+def restore_comment(request, comment_id: int, payload: ReasonIn | None = None):
+    comment = _visible_comment(request, comment_id)
+    comment = services.restore_comment(
+        actor=request.user, comment=comment, reason=payload.reason if payload else ""
+    )
+    return comment_out(comment, show_reason=True)
+
+
+@router.post("/comments/{comment_id}/report", response=ReportOut, summary="Report to staff")
+def report_comment(request, comment_id: int, payload: ReasonIn | None = None):
+    comment = _visible_comment(request, comment_id)
+    _report, created = services.report_content(
+        actor=request.user, target=comment, reason=payload.reason if payload else ""
+    )
+    comment.refresh_from_db(fields=["hidden"])
+    return {"reported": True, "created": created, "hidden": comment.hidden}
+
+
+# --- voting ------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/proposals/{proposal_id}/voting",
+    response=ProposalDetailOut,
+    summary="Staff: open the vote (closes_at optional)",
+)
+def open_voting(request, proposal_id: int, payload: VotingIn | None = None):
+    proposal = _visible_proposal(request, proposal_id)
+    proposal = services.open_voting(
+        actor=request.user, proposal=proposal, closes_at=payload.closes_at if payload else None
+    )
+    return _detail(request, proposal)
+
+
+@router.put(
+    "/proposals/{proposal_id}/vote",
+    response=VoteOut,
+    summary="Vote support / oppose / abstain (idempotent; changeable until the close)",
+)
+def vote(request, proposal_id: int, payload: VoteIn):
+    proposal = _visible_proposal(request, proposal_id)
+    voter = None
+    if payload.voter is not None:
+        from django.contrib.auth import get_user_model
+
+        voter = get_user_model().objects.filter(pk=min(max(payload.voter, 0), MAX_ID)).first()
+        if voter is None:
+            raise ValidationError({"voter": _("Unknown person.")})
+    row = services.cast_vote(
+        actor=request.user, proposal=proposal, choice=payload.choice, voter=voter
+    )
+    tally = None
+    if perms.can_see_tally(request.user, proposal):
+        counted = getattr(row, "tally", None) or services.count_votes(proposal)
+        tally = counted.as_dict()
+    return {
+        "proposal": proposal.pk,
+        "choice": payload.choice,
+        "assisted": voter is not None and voter.pk != request.user.pk,
+        "tally": tally,
+    }
+
+
+@router.post(
+    "/proposals/{proposal_id}/decision",
+    response=ProposalDetailOut,
+    summary="Staff: close the vote and decide by the council's rules",
+)
+def decide(request, proposal_id: int, payload: DecisionIn | None = None):
+    proposal = _visible_proposal(request, proposal_id)
+    proposal = services.decide_proposal(
+        actor=request.user, proposal=proposal, outcome=payload.outcome if payload else ""
+    )
+    return _detail(request, proposal)
+
+
+# --- council and meetings ----------------------------------------------------------------------
+
+
+@router.get(
+    "/communities/{community_id}/council", response=CouncilOut, auth=anyone, summary="Rules"
+)
+def get_council(request, community_id: int):
+    community = _get(Community.objects.all(), community_id)
+    council = Council.objects.filter(community=community).first()
+    if council is None:
+        raise Http404
+    return {
+        "id": council.pk,
+        "name": str(council),
+        "community": {"id": community.pk, "name": community.name},
+        "voters": council.voters,
+        "quorum_kind": council.quorum_kind,
+        "quorum_votes": council.quorum_votes,
+        "quorum_percent": council.quorum_percent,
+        "pass_percent": council.pass_percent,
+        "voting_days": council.voting_days,
+        "hide_tally": council.hide_tally,
+        "eligible_voters": perms.eligible_voter_count(council),
+    }
+
+
+def meeting_out(meeting: Meeting, *, visible_ids: set[int] | None) -> dict:
+    return {
+        "id": meeting.pk,
+        "title": str(meeting),
+        "starts_at": meeting.starts_at,
+        "place": meeting.place,
+        "status": meeting.status,
+        "agenda": [
+            {
+                "proposal": {"id": item.proposal_id, "name": item.proposal.title},
+                "decision": item.decision,
+            }
+            for item in meeting.items.all()
+            if visible_ids is None or item.proposal_id in visible_ids
+        ],
+        "attendance_count": meeting.attendance_count,
+        "url": meeting.get_absolute_url(),
+    }
+
+
+def _agenda_visibility(user, community: Community, meetings) -> set[int] | None:
+    if is_staff_of(user, community) if getattr(user, "is_authenticated", False) else False:
+        return None
+    ids = {item.proposal_id for m in meetings for item in m.items.all()}
+    return set(
+        Proposal.objects.filter(pk__in=ids)
+        .filter(perms.visible_proposals_q(user))
+        .values_list("pk", flat=True)
+    )
+
+
+@router.get(
+    "/communities/{community_id}/meetings", response=MeetingPage, auth=anyone, summary="Meetings"
+)
+def list_meetings(request, community_id: int, limit: int = 20, offset: int = 0):
+    community = _get(Community.objects.all(), community_id)
+    limit, offset = _page_bounds(limit, offset)
+    qs = Meeting.objects.filter(council__community=community).select_related("council")
+    count = qs.count()
+    meetings = list(
+        qs.prefetch_related("items__proposal").order_by("-starts_at", "-id")[
+            offset : offset + limit
+        ]
+    )
+    visible = _agenda_visibility(request.user, community, meetings)
+    return {"items": [meeting_out(m, visible_ids=visible) for m in meetings], "count": count}
+
+
+@router.get("/meetings/{meeting_id}", response=MeetingDetailOut, auth=anyone, summary="Meeting")
+def get_meeting(request, meeting_id: int):
+    meeting = _get(
+        Meeting.objects.select_related("council__community").prefetch_related(
+            "items__proposal", "attendees"
+        ),
+        meeting_id,
+    )
+    visible = _agenda_visibility(request.user, meeting.council.community, [meeting])
+    data = meeting_out(meeting, visible_ids=visible)
+    data.update(
+        attendees=[_person(u) for u in meeting.attendees.all()],
+        other_attendees=[
+            line.strip() for line in meeting.other_attendees.splitlines() if line.strip()
+        ],
+        minutes=meeting.minutes,
+    )
+    return data
