@@ -1,0 +1,547 @@
+"""Volunteer teams, skills, tasks (follow-up work), task updates, service hours and needs.
+
+Invariants the database holds:
+- a team member appears once per team (unique team, user);
+- exactly one team holds a task while it is claimed, in progress, done or verified, and no team
+  holds an open one (check constraint `task_one_holder`);
+- service hours lie in (0, 24] (check constraint `service_record_hours_range`);
+- service records are never deleted (PROTECT everywhere, `delete()` refused).
+"""
+
+import contextlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+
+from communities.models import Community
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
+
+
+def _url(name: str, pk: int, fallback: str) -> str:
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return fallback
+
+
+def validate_photo(file) -> None:
+    """Accept JPEG, PNG or WebP up to 5 MB; the content is checked with Pillow, not the name."""
+    from PIL import Image, UnidentifiedImageError
+
+    if file is None:
+        return
+    size = getattr(file, "size", None)
+    if size is not None and size > MAX_PHOTO_BYTES:
+        raise ValidationError(_("The photo is larger than 5 MB."), code="photo_too_large")
+    position = None
+    try:
+        position = file.tell()
+        file.seek(0)
+        with Image.open(file) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError(
+            _("Upload a JPEG, PNG or WebP photo."), code="photo_invalid"
+        ) from None
+    finally:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            file.seek(position or 0)
+    if image_format not in PHOTO_FORMATS:
+        raise ValidationError(_("Upload a JPEG, PNG or WebP photo."), code="photo_invalid")
+
+
+def _hours(total) -> Decimal:
+    """Sums come back as 2.5 (SQLite) or 2.50 (PostgreSQL); always two places."""
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
+def star_level(hours) -> int:
+    """0..5 stars: how many thresholds of settings.STAR_LEVEL_THRESHOLDS the hours reach."""
+    hours = Decimal(hours or 0)
+    return sum(1 for threshold in settings.STAR_LEVEL_THRESHOLDS if hours >= threshold)
+
+
+class Skill(models.Model):
+    SLUGS = [
+        ("sanitation", _("Sanitation")),
+        ("greening", _("Greening")),
+        ("elderly-care", _("Elderly care")),
+        ("child-care", _("Child care")),
+        ("counselling", _("Counselling")),
+        ("repairs", _("Repairs")),
+        ("fire-safety", _("Fire safety")),
+        ("traffic", _("Traffic")),
+        ("legal-aid", _("Legal aid")),
+        ("water-rescue", _("Water rescue")),
+        ("emergency-response", _("Emergency response")),
+    ]
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TeamQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def serving(self, community: Community):
+        return self.filter(communities=community)
+
+
+class Team(ClusterableModel):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    skills = models.ManyToManyField(
+        Skill, verbose_name=_("skills"), blank=True, related_name="teams"
+    )
+    communities = models.ManyToManyField(
+        Community,
+        verbose_name=_("communities served"),
+        blank=True,
+        related_name="teams",
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("volunteer team")
+        verbose_name_plural = _("volunteer teams")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return _url("teams:team_detail", self.pk, f"/teams/{self.pk}/")
+
+    def approved_hours(self) -> Decimal:
+        """Approved hours served for this team (one aggregate query)."""
+        total = ServiceRecord.objects.filter(
+            team=self, status=ServiceRecord.Status.APPROVED
+        ).aggregate(total=Sum("hours"))["total"]
+        return _hours(total)
+
+    def star_level(self) -> int:
+        return star_level(self.approved_hours())
+
+
+class TeamMembership(models.Model):
+    class Role(models.TextChoices):
+        LEADER = "leader", _("Leader")
+        MEMBER = "member", _("Member")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        LEFT = "left", _("Left")
+
+    team = ParentalKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="team_memberships",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    note = models.CharField(_("note from the applicant"), max_length=200, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        ordering = ["team_id", "role", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="team_membership_unique_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.team} ({self.get_role_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Need(models.Model):
+    """A resident's request for help; staff accept it (a task is created) or decline it."""
+
+    class Category(models.TextChoices):
+        ELDERLY_CARE = "elderly-care", _("Elderly care")
+        CHILD_CARE = "child-care", _("Child care")
+        CLEANING = "cleaning", _("Cleaning")
+        COUNSELLING = "counselling", _("Counselling")
+        REPAIRS = "repairs", _("Repairs")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    # The skill a task created from a need of this category asks for.
+    CATEGORY_SKILL = {
+        "elderly-care": "elderly-care",
+        "child-care": "child-care",
+        "cleaning": "sanitation",
+        "counselling": "counselling",
+        "repairs": "repairs",
+    }
+
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="needs"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="needs",
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    description = models.TextField(_("description"), max_length=2000)
+    private = models.BooleanField(
+        _("private"),
+        default=False,
+        help_text=_("Only community staff and the team that helps will see the details."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_category_display()} — {self.community}"
+
+
+class TaskQuerySet(models.QuerySet):
+    def for_lists(self):
+        return self.select_related("community", "team").prefetch_related("required_skills")
+
+
+class Task(models.Model):
+    class Origin(models.TextChoices):
+        PROPOSAL = "proposal", _("Council proposal")
+        NEED = "need", _("Resident's need")
+        EMERGENCY = "emergency", _("Emergency")
+        STAFF = "staff", _("Community staff")
+
+    class Priority(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        URGENT = "urgent", _("Urgent")
+        EMERGENCY = "emergency", _("Emergency")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLAIMED = "claimed", _("Claimed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        VERIFIED = "verified", _("Verified")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    HELD = ("claimed", "in_progress", "done", "verified")
+    # Which statuses each action moves a task from (and to).
+    TRANSITIONS = {
+        "claim": (("open",), "claimed"),
+        "release": (("claimed", "in_progress"), "open"),
+        "start": (("claimed",), "in_progress"),
+        "finish": (("claimed", "in_progress"), "done"),
+        "verify": (("done",), "verified"),
+        "reopen": (("done", "verified", "cancelled"), "open"),
+        "cancel": (("open", "claimed", "in_progress", "done"), "cancelled"),
+    }
+
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="tasks"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=Origin.choices, default=Origin.STAFF
+    )
+    priority = models.CharField(
+        _("priority"), max_length=20, choices=Priority.choices, default=Priority.NORMAL
+    )
+    required_skills = models.ManyToManyField(
+        Skill, verbose_name=_("required skills"), blank=True, related_name="tasks"
+    )
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_(
+            "Title, description, place and updates are shown only to community staff "
+            "and the team that holds the task."
+        ),
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+        help_text=_("The team that holds the task."),
+    )
+    dispatched_team = models.ForeignKey(
+        Team,
+        verbose_name=_("dispatched to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dispatched_tasks",
+        help_text=_("Only this team may take the task. Empty: every team with the skills may."),
+    )
+    need = models.OneToOneField(
+        Need,
+        verbose_name=_("need"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="task",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["community", "status"], name="task_community_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(status="open", team__isnull=True)
+                    | Q(
+                        status__in=["claimed", "in_progress", "done", "verified"],
+                        team__isnull=False,
+                    )
+                    | Q(status="cancelled")
+                ),
+                name="task_one_holder",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return _url("teams:task_detail", self.pk, f"/teams/tasks/{self.pk}/")
+
+    @property
+    def is_held(self) -> bool:
+        return self.status in self.HELD and self.team_id is not None
+
+    def can_move(self, action: str) -> bool:
+        return self.status in self.TRANSITIONS[action][0]
+
+
+class TaskUpdate(models.Model):
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="updates"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="task_updates",
+    )
+    text = models.TextField(_("text"), max_length=2000, blank=True)
+    photo = models.ImageField(
+        _("photo"),
+        upload_to="task-updates/%Y/%m/",
+        blank=True,
+        validators=[validate_photo],
+        help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+    )
+    status_change = models.CharField(
+        _("status change"), max_length=20, choices=Task.Status.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("task update")
+        verbose_name_plural = _("task updates")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.task} — {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ServiceRecordQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionDenied("Service records are never deleted.")
+
+    def approved(self):
+        return self.filter(status=ServiceRecord.Status.APPROVED)
+
+
+class ServiceRecord(models.Model):
+    """Hours a volunteer served on a task. Reviewed, never deleted."""
+
+    class Source(models.TextChoices):
+        SELF = "self", _("Logged by the volunteer")
+        LEADER = "leader", _("Logged by the team leader")
+        STAFF = "staff", _("Logged by community staff")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("volunteer"),
+        on_delete=models.PROTECT,
+        related_name="service_records",
+    )
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="service_records"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="service_records"
+    )
+    date = models.DateField(_("date"))
+    hours = models.DecimalField(_("hours"), max_digits=4, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+
+    objects = ServiceRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service record")
+        verbose_name_plural = _("service records")
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["volunteer", "status"], name="service_volunteer_status"),
+            models.Index(fields=["team", "status"], name="service_team_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gt=0) & Q(hours__lte=24),
+                name="service_record_hours_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", reviewer__isnull=True)
+                | Q(status__in=["approved", "declined"], reviewer__isnull=False),
+                name="service_record_reviewed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.volunteer} {self.hours} h ({self.get_status_display()})"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Service records are never deleted.")
+
+
+def approved_hours(user) -> Decimal:
+    """A volunteer's approved hours, one aggregate query."""
+    total = ServiceRecord.objects.filter(
+        volunteer=user, status=ServiceRecord.Status.APPROVED
+    ).aggregate(total=Sum("hours"))["total"]
+    return _hours(total)
+
+
+def volunteer_star_level(user) -> int:
+    return star_level(approved_hours(user))
+
+
+def approved_hours_by_volunteer(user_ids) -> dict[int, Decimal]:
+    """{user_id: approved hours} for many volunteers in one aggregate query."""
+    rows = (
+        ServiceRecord.objects.filter(volunteer_id__in=list(user_ids), status="approved")
+        .values("volunteer_id")
+        .annotate(total=Sum("hours"))
+    )
+    return {row["volunteer_id"]: _hours(row["total"]) for row in rows}

@@ -1,0 +1,303 @@
+"""Who may do what with teams, tasks, hours and needs.
+
+Pages, API, the live consumer (topic checks) and the Wagtail admin all ask here.
+
+Each `can_*` answers for the task's current state too (a page shows the button only when the
+action would succeed). Services check the role part first (403 NotAllowed) and then the state
+(409 Conflict); the `may_*` functions are the role part alone.
+"""
+
+from collections.abc import Callable
+
+from communities.models import Community, Membership
+from communities.permissions import is_staff_of, is_verified_member, staffed_communities
+
+from .models import Need, ServiceRecord, Task, Team, TeamMembership
+
+ACTIVE = TeamMembership.Status.ACTIVE
+LEADER = TeamMembership.Role.LEADER
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _team_id(team) -> int | None:
+    if team is None:
+        return None
+    return team if isinstance(team, int) else team.pk
+
+
+def active_team_memberships(user):
+    if not _signed_in(user):
+        return TeamMembership.objects.none()
+    return TeamMembership.objects.filter(user=user, status=ACTIVE, team__active=True)
+
+
+def is_team_member(user, team) -> bool:
+    """An active member (leader or member) of this team."""
+    team_id = _team_id(team)
+    if team_id is None:
+        return False
+    return active_team_memberships(user).filter(team_id=team_id).exists()
+
+
+def is_team_leader(user, team) -> bool:
+    """An active leader of this (active) team."""
+    team_id = _team_id(team)
+    if team_id is None:
+        return False
+    return active_team_memberships(user).filter(team_id=team_id, role=LEADER).exists()
+
+
+def led_teams(user):
+    """Active teams the user leads."""
+    if not _signed_in(user):
+        return Team.objects.none()
+    return Team.objects.filter(
+        active=True,
+        memberships__user=user,
+        memberships__status=ACTIVE,
+        memberships__role=LEADER,
+    ).distinct()
+
+
+def member_teams(user):
+    """Active teams the user belongs to (any role)."""
+    if not _signed_in(user):
+        return Team.objects.none()
+    return Team.objects.filter(
+        active=True, memberships__user=user, memberships__status=ACTIVE
+    ).distinct()
+
+
+def serves(team: Team, community: Community) -> bool:
+    """A team serves a community when it serves it or a community above it (city-wide teams)."""
+    return team.communities.filter(pk__in=community.ancestor_ids).exists()
+
+
+def eligible_teams(task: Task):
+    """Active teams that serve the task's community and whose skills cover the required ones.
+
+    A task dispatched to one team is open to that team only.
+    """
+    if task.dispatched_team_id:
+        return Team.objects.filter(pk=task.dispatched_team_id, active=True)
+    qs = Team.objects.filter(active=True, communities__id__in=task.community.ancestor_ids)
+    for skill_id in task.required_skills.values_list("id", flat=True):
+        qs = qs.filter(skills__id=skill_id)
+    return qs.distinct()
+
+
+def team_may_take(task: Task, team: Team) -> bool:
+    if team is None or not team.active:
+        return False
+    if task.dispatched_team_id:
+        return team.pk == task.dispatched_team_id
+    return eligible_teams(task).filter(pk=team.pk).exists()
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def can_create_task(user, community: Community) -> bool:
+    return _signed_in(user) and is_staff_of(user, community)
+
+
+def may_claim(user, task: Task, team: Team) -> bool:
+    """Role part of claiming: a leader of an active team that may take this task."""
+    return _signed_in(user) and is_team_leader(user, team) and team_may_take(task, team)
+
+
+def can_claim(user, task: Task, team: Team) -> bool:
+    return task.status == Task.Status.OPEN and task.team_id is None and may_claim(user, task, team)
+
+
+def claimable_teams(user, task: Task):
+    """The teams this user could claim the task for right now (for pickers)."""
+    if task.status != Task.Status.OPEN or not _signed_in(user):
+        return Team.objects.none()
+    return eligible_teams(task).filter(pk__in=led_teams(user).values("pk"))
+
+
+def may_release(user, task: Task) -> bool:
+    if not _signed_in(user):
+        return False
+    return is_team_leader(user, task.team_id) or is_staff_of(user, task.community)
+
+
+def can_release(user, task: Task) -> bool:
+    return task.can_move("release") and may_release(user, task)
+
+
+def may_post_update(user, task: Task) -> bool:
+    if not _signed_in(user):
+        return False
+    return is_team_member(user, task.team_id) or is_staff_of(user, task.community)
+
+
+def can_post_update(user, task: Task) -> bool:
+    return task.status in Task.HELD[:3] and may_post_update(user, task)
+
+
+def may_change_status(user, task: Task) -> bool:
+    """Moving a held task to in progress or done: members of the holding team."""
+    return _signed_in(user) and is_team_member(user, task.team_id)
+
+
+def can_change_status(user, task: Task, status: str) -> bool:
+    action = {"in_progress": "start", "done": "finish"}.get(status)
+    return action is not None and task.can_move(action) and may_change_status(user, task)
+
+
+def may_staff(user, task: Task) -> bool:
+    return _signed_in(user) and is_staff_of(user, task.community)
+
+
+def can_verify(user, task: Task) -> bool:
+    return task.can_move("verify") and may_staff(user, task)
+
+
+def can_reopen(user, task: Task) -> bool:
+    return task.can_move("reopen") and may_staff(user, task)
+
+
+def can_cancel(user, task: Task) -> bool:
+    return task.can_move("cancel") and may_staff(user, task)
+
+
+def can_see_task_details(user, task: Task) -> bool:
+    """Non-sensitive tasks: anyone. Sensitive ones: staff of the community, members of the
+    holding (or the dispatched) team, and the resident whose need it answers."""
+    if not task.sensitive:
+        return True
+    if not _signed_in(user):
+        return False
+    team_ids = [t for t in (task.team_id, task.dispatched_team_id) if t]
+    if team_ids and active_team_memberships(user).filter(team_id__in=team_ids).exists():
+        return True
+    if task.need_id and Need.objects.filter(pk=task.need_id, requester=user).exists():
+        return True
+    return is_staff_of(user, task.community)
+
+
+def task_details_checker(user) -> Callable[[Task], bool]:
+    """can_see_task_details for many tasks with two queries in all (for lists)."""
+    if not _signed_in(user):
+        return lambda task: not task.sensitive
+    if user.is_superuser:
+        return lambda task: True
+    state: dict = {}
+
+    def check(task: Task) -> bool:
+        if not task.sensitive:
+            return True
+        if "teams" not in state:
+            state["teams"] = set(active_team_memberships(user).values_list("team_id", flat=True))
+            state["staffed"] = set(staffed_communities(user).values_list("id", flat=True))
+            state["needs"] = set(Need.objects.filter(requester=user).values_list("id", flat=True))
+        return (
+            task.team_id in state["teams"]
+            or task.dispatched_team_id in state["teams"]
+            or task.community_id in state["staffed"]
+            or (task.need_id is not None and task.need_id in state["needs"])
+        )
+
+    return check
+
+
+def can_follow_task(user, task: Task) -> bool:
+    return can_see_task_details(user, task)
+
+
+def can_follow_team(user, team: Team) -> bool:
+    """Team topics carry redacted data for sensitive tasks, so anyone may follow them."""
+    return team is not None
+
+
+# --- hours -------------------------------------------------------------------------------------
+
+HOURS_STATUSES = ("claimed", "in_progress", "done", "verified")
+
+
+def may_log_hours(user, task: Task, volunteer=None) -> bool:
+    """Members log their own hours on their team's task; leaders and staff may log for members."""
+    if not _signed_in(user) or task.team_id is None:
+        return False
+    volunteer = volunteer or user
+    if volunteer.pk == user.pk:
+        return is_team_member(user, task.team_id)
+    if not is_team_member(volunteer, task.team_id):
+        return False
+    return is_team_leader(user, task.team_id) or is_staff_of(user, task.community)
+
+
+def can_log_hours(user, task: Task, volunteer=None) -> bool:
+    return task.status in HOURS_STATUSES and may_log_hours(user, task, volunteer)
+
+
+def may_review_hours(user, record: ServiceRecord) -> bool:
+    """Staff of the task's community, or a leader of the record's team (not for their own)."""
+    if not _signed_in(user):
+        return False
+    if is_staff_of(user, record.task.community):
+        return True
+    return record.volunteer_id != user.pk and is_team_leader(user, record.team_id)
+
+
+def can_review_hours(user, record: ServiceRecord) -> bool:
+    return record.status == ServiceRecord.Status.PENDING and may_review_hours(user, record)
+
+
+def can_see_hours(user, record: ServiceRecord) -> bool:
+    return _signed_in(user) and (record.volunteer_id == user.pk or may_review_hours(user, record))
+
+
+# --- team membership ---------------------------------------------------------------------------
+
+
+def can_request_team_membership(user, team: Team) -> bool:
+    """A verified resident (of any community) asks to join an active team once."""
+    if not _signed_in(user) or not team.active:
+        return False
+    if not Membership.objects.filter(user=user, status=Membership.Status.VERIFIED).exists():
+        return False
+    return not TeamMembership.objects.filter(
+        team=team,
+        user=user,
+        status__in=[TeamMembership.Status.PENDING, TeamMembership.Status.ACTIVE],
+    ).exists()
+
+
+def can_manage_team(user, team: Team) -> bool:
+    """Leaders of the team, staff of a community it serves, superusers."""
+    if not _signed_in(user):
+        return False
+    if user.is_superuser or is_team_leader(user, team):
+        return True
+    return any(is_staff_of(user, community) for community in team.communities.all())
+
+
+def can_decide_team_membership(user, membership: TeamMembership) -> bool:
+    return membership.status == TeamMembership.Status.PENDING and can_manage_team(
+        user, membership.team
+    )
+
+
+# --- needs -------------------------------------------------------------------------------------
+
+
+def can_file_need(user, community: Community) -> bool:
+    return _signed_in(user) and is_verified_member(user, community)
+
+
+def may_decide_need(user, need: Need) -> bool:
+    return _signed_in(user) and is_staff_of(user, need.community)
+
+
+def can_decide_need(user, need: Need) -> bool:
+    return need.status == Need.Status.OPEN and may_decide_need(user, need)
+
+
+def can_see_need(user, need: Need) -> bool:
+    return _signed_in(user) and (need.requester_id == user.pk or is_staff_of(user, need.community))
