@@ -20,7 +20,10 @@ $(STAMP): requirements.txt | $(PY)
 install: $(STAMP)
 
 messages: install
-	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics
+	@for po in locale/*/LC_MESSAGES/*.po; do \
+		[ -e "$$po" ] || continue; \
+		$(VENV)/bin/pybabel compile --input-file "$$po" --output-file "$${po%.po}.mo" || exit 1; \
+	done
 
 makemessages: install
 	$(PY) manage.py makemessages --locale zh_Hans --locale en --ignore ".venv/*" --ignore "var/*"
