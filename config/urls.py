@@ -31,3 +31,6 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns.append(path("", include(wagtail_urls)))
+
+# A database that went away gives 503 "try again" (config/middleware.py), anything else a 500.
+handler500 = "config.middleware.server_error"

@@ -1,0 +1,105 @@
+"""A Redis cache that degrades to "no cache" while Redis is unreachable.
+
+The cache only ever holds what can be computed again (figures, rate-limit counters), so an
+unreachable Redis must not turn pages into errors. `FailSafeRedisCache` is Django's RedisCache
+with every operation guarded: on a connection error or timeout it logs one warning, answers as
+Django's DummyCache does (get -> default, add -> True so that cache-based locks and rate limits
+let the request through, incr -> ValueError "key not found", set/delete -> nothing) and skips
+Redis for `PAUSE_SECONDS` (default 5), so that an outage does not cost a connection attempt per
+call. Other errors are raised as usual.
+
+Settings: BACKEND "config.cache.FailSafeRedisCache"; OPTIONS may hold PAUSE_SECONDS and any
+redis-py connection option (socket_connect_timeout, socket_timeout, ...).
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+#: LOCATION -> time.monotonic() until which Redis is skipped. Shared by the cache objects of
+#: every thread (Django makes one per thread), so that one failure pauses them all.
+_paused_until: dict[str, float] = {}
+
+
+class FailSafeRedisCache(RedisCache):
+    pause_seconds = 5.0
+
+    def __init__(self, server, params):
+        params = dict(params)
+        options = dict(params.get("OPTIONS") or {})
+        self.pause_seconds = float(options.pop("PAUSE_SECONDS", self.pause_seconds))
+        params["OPTIONS"] = options
+        super().__init__(server, params)
+        self._location = str(server)
+
+    # -- the guard ---------------------------------------------------------------------------
+
+    def _call(self, fallback, method, *args, **kwargs):
+        if time.monotonic() < _paused_until.get(self._location, 0.0):
+            return self._fallback(fallback)
+        try:
+            result = method(*args, **kwargs)
+        except UNAVAILABLE as exc:
+            # One warning per pause: the next attempt comes only after it.
+            logger.warning(
+                "Redis cache unavailable (%s); serving without cache for %.0f s",
+                exc,
+                self.pause_seconds,
+            )
+            _paused_until[self._location] = time.monotonic() + self.pause_seconds
+            return self._fallback(fallback)
+        return result
+
+    @staticmethod
+    def _fallback(value):
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    @property
+    def available(self) -> bool:
+        """False while the cache is skipping Redis after a failure."""
+        return time.monotonic() >= _paused_until.get(self._location, 0.0)
+
+    # -- the operations ----------------------------------------------------------------------
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(True, super().add, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call(default, super().get, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(None, super().set, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call(False, super().delete, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call({}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call(False, super().has_key, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._call(ValueError(f"Key '{key}' not found."), super().incr, key, delta, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call([], super().set_many, data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call(None, super().delete_many, keys, version)
+
+    def clear(self):
+        return self._call(False, super().clear)
