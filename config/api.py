@@ -4,7 +4,7 @@ Browser sessions (with CSRF) and allauth headless app sessions (X-Session-Token)
 both authenticate. Every error is JSON {"detail", "code"}.
 """
 
-from allauth.headless.contrib.ninja.security import XSessionTokenAuth
+from allauth.headless.contrib.ninja.security import XSessionTokenAuth as _AllauthTokenAuth
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import (
     PermissionDenied,
@@ -27,6 +27,14 @@ from ninja.security import SessionAuth
 from config.errors import RateLimited, ServiceError
 
 
+class XSessionTokenAuth(_AllauthTokenAuth):
+    """allauth's app-session auth, described completely in the OpenAPI schema (an apiKey scheme
+    needs `in` and `name`; without them the schema is invalid and clients cannot use it)."""
+
+    openapi_in = "header"
+    openapi_name = "X-Session-Token"
+
+
 class OptionalUser(XSessionTokenAuth):
     """Never refuses: resolves the app token or the browser session, else anonymous."""
 
@@ -45,7 +53,56 @@ class OptionalUser(XSessionTokenAuth):
 signed_in = [XSessionTokenAuth(), SessionAuth()]
 anyone = OptionalUser()
 
-api = NinjaAPI(
+# Every operation may answer with these; the schema says so (one shared Error body), so that
+# clients and schema-driven tests know them.
+ERROR_RESPONSES = {
+    "400": "Invalid input (field errors in `errors`)",
+    "401": "Not signed in",
+    "403": "Not allowed",
+    "404": "Not found",
+    "409": "Conflicts with the current state",
+    "429": "Too many requests (see the Retry-After header)",
+    "503": "Database unavailable, try again (see the Retry-After header)",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "object"},
+    },
+    "required": ["detail", "code"],
+    "additionalProperties": True,
+}
+
+
+def document_errors(schema: dict) -> dict:
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            security = operation.get("security", [])
+            if any("OptionalUser" in s for s in security) and {} not in security:
+                # `anyone`: signing in is optional; `{}` says so in OpenAPI terms. An invalid or
+                # expired X-Session-Token still gets 401, so 401 stays documented.
+                operation["security"] = [{}, *security]
+            for status, description in ERROR_RESPONSES.items():
+                operation["responses"].setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": ref}}},
+                )
+    return schema
+
+
+class LinliAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        return document_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = LinliAPI(
     title="Linli API",
     version="1",
     description="Community deliberation and volunteer teams.",

@@ -917,7 +917,20 @@ def report_content(*, actor, target, reason="") -> tuple[Report, bool]:
         if not created:
             return report, False
         _audit(report, "linli.report.create", actor, reason=reason)
-        open_count = Report.objects.filter(status=Report.Status.OPEN, **lookup).count()
+        # Only reports by verified members of the proposal's community count towards hiding it:
+        # otherwise a few throwaway accounts from anywhere could hide any proposal.
+        proposal = target.proposal if is_comment else target
+        open_count = (
+            Report.objects.filter(
+                status=Report.Status.OPEN,
+                reporter__memberships__community_id=proposal.council.community_id,
+                reporter__memberships__status="verified",
+                **lookup,
+            )
+            .values("reporter")
+            .distinct()
+            .count()
+        )
         if open_count >= reports_to_hide():
             _auto_hide(target, open_count)
     return report, True

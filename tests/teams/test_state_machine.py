@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from config.errors import Conflict, NotAllowed
 from live.models import Event
@@ -47,7 +48,8 @@ def test_claim_loser_gets_conflict_naming_holder(world):
     task = make_task(world.yuling)
     stale = Task.objects.get(pk=task.pk)
     services.claim_task(actor=world.leader, task=task, team=world.team)
-    with pytest.raises(Conflict) as info:
+    # The message is translated (zh-hans by default); check it against the English source.
+    with translation.override("en"), pytest.raises(Conflict) as info:
         services.claim_task(actor=world.other_leader, task=stale, team=world.other_team)
     assert str(info.value.detail) == f"Already taken by {world.team.name}"
     assert info.value.extra["holder"] == {"id": world.team.pk, "name": world.team.name}
