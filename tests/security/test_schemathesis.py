@@ -10,7 +10,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
@@ -42,7 +44,13 @@ def hostile(world, settings):  # noqa: F811
     headers = {"X-Session-Token": response.json()["meta"]["session_token"]}
     me = Client().get("/api/v1/me", headers=headers)
     assert me.status_code == 200 and me.json()["email"] == "staff@example.com"
-    return headers
+    # Schemathesis calls the WSGI app directly, so Django's request signals would close the test's
+    # transaction-wrapped connection (on PostgreSQL); Django's own test client detaches them too.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield headers
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 # Checks that judge the API by rules it does not claim to follow:
