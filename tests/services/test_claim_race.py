@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils.translation import gettext
 
 from accounts.models import User
 from communities.models import Community, Membership
@@ -83,7 +84,7 @@ def test_service_claim_race(contenders):
     assert (task.status, task.team) == ("claimed", holder)
     for conflict in conflicts:
         assert conflict.extra["holder"] == {"id": holder.pk, "name": holder.name}
-        assert str(conflict.detail) == f"Already taken by {holder.name}"
+        assert str(conflict.detail) == gettext("Already taken by %(team)s") % {"team": holder.name}
     assert Event.objects.filter(topic=f"task:{task.pk}", type="task.claimed").count() == 1
 
 
