@@ -74,6 +74,7 @@ if WECHAT_APP_ID and WECHAT_APP_SECRET:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -82,10 +83,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RateLimitedMiddleware",
+    "config.ratelimit.WriteRateLimitMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +116,7 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'linli.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a connection dropped between requests is reopened
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -127,15 +131,18 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels_redis' pub/sub layer that tells consumers when Redis dropped messages
+            "BACKEND": "config.channel_layers.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("REDIS_PREFIX", "linli")},
         }
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, or no cache at all while Redis is unreachable
+            "BACKEND": "config.cache.FailSafeRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "linli"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -226,6 +233,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 WAGTAIL_SITE_NAME = "邻里 Linli"
+# Nothing from third-party hosts (Content-Security-Policy, config/csp.py; gravatar is not
+# reachable from mainland China anyway): no avatar look-ups, no release check.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]
@@ -242,6 +253,12 @@ DELIBERATION_RATE_LIMITS = {
     "comment": (30, 600),
     "vote": (120, 60),
     "report": (30, 3600),
+}
+# Every write of the site and the API (config/ratelimit.py): per person or app session, and per
+# address for anonymous requests; (how many, per how many seconds), None switches one off.
+WRITE_RATE_LIMITS = {
+    "user": (120, 60),
+    "anonymous": (60, 60),
 }
 # Open reports that hide a proposal or comment until staff review it.
 DELIBERATION_REPORTS_TO_HIDE = 3

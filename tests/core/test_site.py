@@ -60,12 +60,10 @@ def test_redis_selected_when_redis_url_set(monkeypatch):
         reloaded = importlib.reload(base)
         assert (
             reloaded.CHANNEL_LAYERS["default"]["BACKEND"]
-            == "channels_redis.pubsub.RedisPubSubChannelLayer"
+            == "config.channel_layers.RedisPubSubChannelLayer"
         )
         assert reloaded.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/3"]
-        assert (
-            reloaded.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-        )
+        assert reloaded.CACHES["default"]["BACKEND"] == "config.cache.FailSafeRedisCache"
     finally:
         monkeypatch.delenv("REDIS_URL")
         reloaded = importlib.reload(base)
