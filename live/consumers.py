@@ -12,6 +12,8 @@ server -> client:
   events {"id", "topic", "type", "data", "at"} (the text `live.services.publish` serialised)
   {"type": "resync", "topic": "..."}
   {"type": "pong"}
+  close code 4012 when the channel layer may have lost messages (Redis restarted or
+      unreachable): reconnect and resubscribe with since
   {"type": "error", "code": ..., "topic": ...}   the connection keeps serving after any error:
       bad_request             not JSON, not an object, missing/invalid fields, unknown action,
                               binary frame, frame larger than LIVE_MAX_MESSAGE_BYTES
@@ -19,18 +21,26 @@ server -> client:
       forbidden               can_follow refused (with "topic"), or an invalid session token
       too_many_subscriptions  more than LIVE_MAX_SUBSCRIPTIONS topics on one connection
 
-Replay and resync. With `since`, the consumer first joins the group, then reads the topic's
-events with id > since from the log, in id order. If there are more than
-LIVE_REPLAY_LIMIT of them it replays nothing and sends `resync` instead: a partial replay
-would leave a hole (newest N) or show stale state (oldest N), and the client reloads the
-region anyway. Otherwise it sends them all, then streams.
+Fan-out. Consumers do not join channel-layer groups themselves: the process's hub
+(live.hub) holds ONE group membership per followed topic and hands each event's text to the
+local consumers of the topic (`hub_event`), which write it straight to the socket. Channels'
+per-message `close_old_connections` hop is skipped (`dispatch`): every database access here
+goes through `database_sync_to_async`, which closes old connections around the call itself.
 
-No loss, no duplicates. Channels dispatches one message at a time per consumer, so group
-messages that arrive while a subscribe is replaying wait in the channel layer's queue for
-this channel (that queue is the buffer) and are handled right after the replay. Every event
-id sent on this connection is remembered (a bounded set), and an id already sent is never
-sent again, whether it came from the replay or from the group. An id lower than one already
-sent is still delivered (two transactions may commit in the other order than they got ids).
+Replay and resync. With `since`, the consumer first follows the topic (the hub is in the
+group once that returns), then reads the topic's events with id > since from the log, in id
+order. If there are more than LIVE_REPLAY_LIMIT of them it replays nothing and sends `resync`
+instead: a partial replay would leave a hole (newest N) or show stale state (oldest N), and
+the client reloads the region anyway. Otherwise it sends them all, then streams.
+
+No loss, no duplicates, in order. While a client message is being handled (a subscribe with
+its replay, an auth with its re-checks, anything), events the hub hands over are held in a
+per-connection queue and sent right after the reply, in arrival order; so is everything that
+comes in while held events are still being sent or while a permission re-check runs. Every
+event id sent on this connection is remembered (a bounded set), and an id already sent is
+never sent again, whether it came from the replay or from the hub. An id lower than one
+already sent is still delivered (two transactions may commit in the other order than they
+got ids).
 
 Lost permission. Subscriptions are re-checked with can_follow (and a fresh user row) when an
 event arrives and the last check is older than LIVE_RECHECK_SECONDS (default 300; None turns
@@ -38,10 +48,13 @@ it off). A refusal drops the subscription and sends `forbidden` for that topic. 
 that is logged out elsewhere keeps this connection's identity until it closes.
 """
 
+import asyncio
 import json
 import logging
 import time
+from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -49,8 +62,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from . import topics
+from .hub import get_hub
 from .models import Event
 from .services import serialise
+from .wire import Batch, direct_writer
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +108,12 @@ def check_follow(user, topic: str, *, refresh: bool = False) -> bool:
         return False
 
 
+def _next_check() -> float:
+    """When a subscription checked now must be checked again (LIVE_RECHECK_SECONDS)."""
+    interval = getattr(settings, "LIVE_RECHECK_SECONDS", 300)
+    return float("inf") if interval is None else time.monotonic() + interval
+
+
 def _valid_since(since) -> bool:
     return since is None or (
         isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= MAX_ID
@@ -102,21 +123,62 @@ def _valid_since(since) -> bool:
 class LiveConsumer(AsyncWebsocketConsumer):
     """The one live endpoint, /ws/live/."""
 
+    async def __call__(self, scope, receive, send):
+        self.hub = None
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Also when the application fails or is cancelled without a disconnect message.
+            self._stop_delivery()
+
+    async def dispatch(self, message):
+        """As Channels' AsyncConsumer.dispatch, without its `close_old_connections` run in the
+        sync thread before every message (see the module doc)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.user = self.scope.get("user") or AnonymousUser()
-        # topic -> time.monotonic() of the last successful can_follow check
+        # topic -> time.monotonic() at which its can_follow check is due again
         self.subscriptions: dict[str, float] = {}
         self.sent: set[int] = set()
         self.sent_floor = 0
+        # Events held back while a client message is handled or held events are sent:
+        # (topic, id, live.wire.Outgoing), sent in this order by _drain().
+        self.held: deque = deque()
+        self._handling = asyncio.Lock()
+        self._drainer: asyncio.Task | None = None
+        self._closing = False
+        self.hub = get_hub(self.channel_layer)
+        self._write = (
+            direct_writer(self.base_send) if getattr(settings, "LIVE_DIRECT_WRITES", True) else None
+        )
         await self.accept()
 
     async def disconnect(self, code):
-        for topic in list(getattr(self, "subscriptions", {})):
-            await self._leave(topic)
+        self._stop_delivery()
+
+    def _stop_delivery(self):
+        self._closing = True
+        if self.hub is not None:
+            self.hub.forget(self)
+        drainer = getattr(self, "_drainer", None)
+        if drainer is not None and drainer is not asyncio.current_task():
+            drainer.cancel()
+        if hasattr(self, "subscriptions"):
+            self.subscriptions.clear()
 
     # -- client -> server --------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
+        # Events arriving meanwhile wait in `held` and follow the reply (module doc).
+        async with self._handling:
+            await self._handle(text_data)
+        self._start_drain()
+
+    async def _handle(self, text_data):
         message = self._decode(text_data)
         if message is None:
             await self.error("bad_request")
@@ -161,7 +223,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             # Topics followed under the previous identity must be allowed to the new one.
             for topic in list(self.subscriptions):
                 if await database_sync_to_async(check_follow)(self.user, topic):
-                    self.subscriptions[topic] = time.monotonic()
+                    self.subscriptions[topic] = _next_check()
                 else:
                     await self._leave(topic)
                     await self.error("forbidden", topic)
@@ -187,10 +249,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.error("forbidden", topic)
             return
         if new:
-            # Join before reading the log: whatever commits from now on is pushed to us,
+            # Follow before reading the log: whatever commits from now on is pushed to us,
             # whatever committed before is in the log; the overlap is dropped by id.
-            await self.channel_layer.group_add(topics.group_name(topic), self.channel_name)
-        self.subscriptions[topic] = time.monotonic()
+            await self.hub.follow(topic, self)
+        self.subscriptions[topic] = _next_check()
         await self.send_json({"type": "subscribed", "topic": topic})
         if since is not None:
             await self._replay(topic, since)
@@ -211,20 +273,85 @@ class LiveConsumer(AsyncWebsocketConsumer):
         "unsubscribe": do_unsubscribe,
     }
 
-    # -- group -> client ---------------------------------------------------------------
+    # -- hub -> client -----------------------------------------------------------------
 
-    async def live_event(self, message):
-        """A published event: forward the text serialised once by `publish`."""
-        topic = message.get("topic")
-        if topic is not None and topic not in self.subscriptions:
-            return  # queued before we left the group
-        event_id = message.get("id")
-        if self._already_sent(event_id):
+    async def hub_event(self, topic: str, batch: Batch) -> None:
+        """Events of a followed topic, in order, from the hub (live.hub)."""
+        if self._drainer is not None or self.held or self._handling.locked():
+            self._hold(topic, batch)
             return
-        if topic is not None and not await self._still_allowed(topic):
+        check_due = self.subscriptions.get(topic)
+        if check_due is None:
+            return  # not (or no longer) followed here
+        if time.monotonic() >= check_due:
+            self._hold(topic, batch)  # the permission re-check needs the database
+            return
+        fresh = []
+        for event_id, outgoing in batch.events:
+            if event_id > self.sent_floor and event_id not in self.sent:
+                self._remember(event_id)
+                fresh.append(outgoing)
+        if not fresh:
+            return
+        if self._write is not None:
+            frames = (
+                batch.frames
+                if len(fresh) == len(batch.events)
+                else b"".join(outgoing.frame for outgoing in fresh)
+            )
+            if self._write(frames):
+                return
+        for outgoing in fresh:
+            await self.base_send(outgoing.message)
+
+    def hub_reset(self) -> None:
+        """The hub's stream may have lost events: close with 4012 (see layer_reset)."""
+        if not self._closing:
+            self._closing = True
+            task = asyncio.get_running_loop().create_task(self.close(code=4012))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+
+    def _hold(self, topic, batch: Batch) -> None:
+        if self._closing:
+            return
+        self.held.extend((topic, event_id, outgoing) for event_id, outgoing in batch.events)
+        if not self._handling.locked():
+            self._start_drain()
+
+    def _start_drain(self) -> None:
+        if self.held and self._drainer is None and not self._closing:
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        """Send the held events in order (waiting for any client message being handled)."""
+        try:
+            async with self._handling:
+                while self.held:
+                    topic, event_id, outgoing = self.held.popleft()
+                    try:
+                        await self._deliver(topic, event_id, outgoing)
+                    except Exception:
+                        logger.exception("live: delivering #%s of %s failed", event_id, topic)
+        finally:
+            self._drainer = None
+
+    async def _deliver(self, topic, event_id, outgoing) -> None:
+        if topic not in self.subscriptions or self._already_sent(event_id):
+            return
+        if not await self._still_allowed(topic) or self._already_sent(event_id):
             return
         self._remember(event_id)
-        await self.send(text_data=message["text"])
+        await self.send(text_data=outgoing.text)
+
+    async def layer_reset(self, message):
+        """The channel layer lost its Redis connection (config.channel_layers): pushes may have
+        been lost. Close with 4012 (4000 + 1012 "service restart": servers may only send 1000
+        or 3000-4999); the client reconnects and resubscribes with `since`, and the replay from
+        the log fills the gap."""
+        if not self._closing:
+            self._closing = True
+            await self.close(code=4012)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -239,19 +366,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=text)
 
     async def _still_allowed(self, topic) -> bool:
-        interval = getattr(settings, "LIVE_RECHECK_SECONDS", 300)
-        if interval is None or time.monotonic() - self.subscriptions[topic] < interval:
+        if time.monotonic() < self.subscriptions[topic]:
             return True
         if await database_sync_to_async(check_follow)(self.user, topic, refresh=True):
-            self.subscriptions[topic] = time.monotonic()
-            return True
-        await self._leave(topic)
-        await self.error("forbidden", topic)
+            if topic in self.subscriptions:
+                self.subscriptions[topic] = _next_check()
+            return topic in self.subscriptions
+        if topic in self.subscriptions:
+            await self._leave(topic)
+            await self.error("forbidden", topic)
         return False
 
     async def _leave(self, topic):
         self.subscriptions.pop(topic, None)
-        await self.channel_layer.group_discard(topics.group_name(topic), self.channel_name)
+        await self.hub.unfollow(topic, self)
 
     def _already_sent(self, event_id) -> bool:
         if not isinstance(event_id, int) or isinstance(event_id, bool):
@@ -274,3 +402,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, content):
         await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
+
+
+# Strong references to fire-and-forget tasks (asyncio keeps only weak ones).
+_background: set[asyncio.Task] = set()

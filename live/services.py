@@ -1,9 +1,19 @@
-"""Publishing: events are written in the caller's transaction and pushed after commit."""
+"""Publishing: events are written in the caller's transaction and pushed after commit.
 
+The push is one `group_send` of {"type": "live.event", "id", "topic", "text"} to the topic's
+group (live.hub fans it out to the local sockets). Code running in a worker thread of a
+running event loop (a sync Django view under daphne, `database_sync_to_async`) hands the push
+to that loop and goes on without waiting for it: the request's response does not wait for the
+fan-out, and the pushes of one thread reach the loop, and the group, in the order they were
+made. Anywhere else the push is made with `async_to_sync` and waited for, as before.
+"""
+
+import asyncio
 import json
 import logging
+import os
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -40,11 +50,44 @@ def _push(topic: str, event_id: int, text: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    group = group_name(topic)
+    message = {"type": "live.event", "id": event_id, "topic": topic, "text": text}
+    loop = _calling_loop()
+    if loop is not None:
+        coroutine = layer.group_send(group, message)
+        try:
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        except Exception:
+            coroutine.close()
+            logger.warning("live push failed for %s #%s", topic, event_id, exc_info=True)
+            return
+        future.add_done_callback(lambda done: _pushed(done, topic, event_id))
+        return
     try:
-        async_to_sync(layer.group_send)(
-            group_name(topic),
-            {"type": "live.event", "id": event_id, "topic": topic, "text": text},
-        )
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
         # The log is the truth: clients that miss the push catch up with `since`.
         logger.warning("live push failed for %s #%s", topic, event_id, exc_info=True)
+
+
+def _calling_loop():
+    """The running event loop whose worker thread this is (asgiref's SyncToAsync), or None."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return None  # called in a loop's own thread (not from async code: async_to_sync says so)
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() and not loop.is_closed() else None
+
+
+def _pushed(done, topic: str, event_id: int) -> None:
+    if done.cancelled():
+        logger.warning("live push cancelled for %s #%s", topic, event_id)
+    elif done.exception() is not None:
+        # The log is the truth: clients that miss the push catch up with `since`.
+        logger.warning("live push failed for %s #%s", topic, event_id, exc_info=done.exception())

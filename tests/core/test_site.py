@@ -67,5 +67,5 @@ def test_redis_selected_when_redis_url_set(monkeypatch):
     finally:
         monkeypatch.delenv("REDIS_URL")
         reloaded = importlib.reload(base)
-    assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "live.layers.InMemoryChannelLayer"
     assert reloaded.CACHES["default"]["BACKEND"].endswith("LocMemCache")

@@ -1,9 +1,16 @@
 """site/static/js/live.js in Debian's Chromium, against a scripted /ws/live/ (Playwright's
-WebSocket routing): events update the page, duplicates are dropped, reconnect resubscribes
-with the last id seen, resync fires `linli:resync` and reloads pages that opted in."""
+WebSocket routing): events update the page, fields take only their own kinds of events,
+duplicates are dropped, reconnect resubscribes with the last id seen, resync fires
+`linli:resync` and reloads pages that opted in.
+
+Playwright's sync API refuses to run in a thread with a running asyncio loop, and under
+pytest-asyncio's auto mode an earlier async test may leave one behind in the main thread; so
+each browser session runs whole in a thread of its own (`in_browser`).
+"""
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -13,11 +20,16 @@ from django.conf import settings
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ORIGIN = "http://linli.test"
+SESSION_TIMEOUT = 120
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
 <section id="task" data-live-topic="task:12" data-live-since="40" data-live-reload>
-  <span data-live-field="status">open</span>
+  <span id="status" data-live-field="status">open</span>
+  <span id="any-status" data-live-field="status" data-live-types="*">open</span>
+  <p data-live-types="hours.*, task.claimed"><span id="hours" data-live-field="hours">0</span>
+    <span id="claimed-status" data-live-field="status">open</span></p>
   <ul data-live-list="prepend"><li data-live-empty>nothing yet</li></ul>
 </section>
 <script id="linli-live-labels" type="application/json">
@@ -40,25 +52,43 @@ def event(id, type="task.updated", **data):
     return json.dumps({"id": id, "topic": "task:12", "type": type, "data": data, "at": at})
 
 
-@pytest.fixture
-def browser_page():
+def in_browser(scenario):
+    """Run `scenario(page)` with a fresh Chromium page, in a thread of its own (module doc);
+    its failure is raised here."""
     if os.environ.get("REQUIRE_BROWSER") != "1" and not os.path.exists(CHROMIUM):
         pytest.skip("needs /usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
     source = (Path(settings.BASE_DIR) / "site/static/js/live.js").read_text()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page()
-        page.route(
-            f"{ORIGIN}/",
-            lambda route: route.fulfill(body=PAGE, content_type="text/html; charset=utf-8"),
-        )
-        page.route(
-            f"{ORIGIN}/static/js/live.js",
-            lambda route: route.fulfill(body=source, content_type="text/javascript"),
-        )
-        yield page
-        browser.close()
+    outcome = {}
+
+    def session():
+        try:
+            with sync_api.sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page()
+                    page.route(
+                        f"{ORIGIN}/",
+                        lambda route: route.fulfill(
+                            body=PAGE, content_type="text/html; charset=utf-8"
+                        ),
+                    )
+                    page.route(
+                        f"{ORIGIN}/static/js/live.js",
+                        lambda route: route.fulfill(body=source, content_type="text/javascript"),
+                    )
+                    scenario(page)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=session, name="playwright", daemon=True)
+    thread.start()
+    thread.join(SESSION_TIMEOUT)
+    assert not thread.is_alive(), f"the browser session took longer than {SESSION_TIMEOUT} s"
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def wait_until(page, condition, timeout=10):
@@ -68,8 +98,11 @@ def wait_until(page, condition, timeout=10):
         page.wait_for_timeout(50)
 
 
-def test_live_js_against_a_scripted_server(browser_page):
-    page = browser_page
+def test_live_js_against_a_scripted_server():
+    in_browser(scripted_server)
+
+
+def scripted_server(page):
     connections = []
 
     def on_socket(ws):
@@ -90,7 +123,7 @@ def test_live_js_against_a_scripted_server(browser_page):
     ws.send(event(42, type="task.claimed"))
     page.wait_for_function("window.seen.length === 2")
     assert page.evaluate("window.seen") == [41, 42]
-    assert page.text_content("[data-live-field=status]") == "claimed"
+    assert page.text_content("#status") == "claimed"
     items = page.locator("[data-live-list] li")
     assert items.count() == 2  # the "nothing yet" item is gone
     assert items.nth(0).get_attribute("data-live-id") == "42"
@@ -124,8 +157,11 @@ def test_live_js_against_a_scripted_server(browser_page):
     assert connections[2][1][0] == {"action": "subscribe", "topic": "task:12", "since": 40}
 
 
-def test_forbidden_topic_is_dropped(browser_page):
-    page = browser_page
+def test_forbidden_topic_is_dropped():
+    in_browser(forbidden_topic)
+
+
+def forbidden_topic(page):
     connections = []
 
     def on_socket(ws):
@@ -147,3 +183,46 @@ def test_forbidden_topic_is_dropped(browser_page):
     # Nothing left to follow: the client does not come back for it.
     page.wait_for_timeout(1500)
     assert len(connections) == 1
+
+
+def test_fields_take_only_their_kinds_of_events():
+    in_browser(field_types)
+
+
+def field_types(page):
+    connections = []
+    page.route_web_socket("ws://linli.test/ws/live/", lambda ws: connections.append(ws))
+    page.goto(f"{ORIGIN}/")
+    wait_until(page, lambda: connections)
+    ws = connections[0]
+
+    def texts():
+        return {f: page.text_content(f"#{f}") for f in ("status", "any-status", "hours")} | {
+            "claimed-status": page.text_content("#claimed-status")
+        }
+
+    # Hours on the task topic carry the hours record's status: the task's status stays.
+    ws.send(event(41, type="hours.logged", status="pending", hours=2))
+    page.wait_for_function("window.seen.length === 1")
+    assert texts() == {
+        "status": "open",
+        "any-status": "pending",
+        "hours": "2",
+        "claimed-status": "pending",
+    }
+    # task.* events fill the default fields; data-live-types="hours.*, task.claimed" also
+    # takes task.claimed, and nothing else of the task's.
+    ws.send(event(42, type="task.claimed", status="claimed"))
+    ws.send(event(43, type="task.status", status="in_progress"))
+    page.wait_for_function("window.seen.length === 3")
+    assert texts() == {
+        "status": "in_progress",
+        "any-status": "in_progress",
+        "hours": "2",
+        "claimed-status": "claimed",
+    }
+    # An event without a type fills only "*" fields.
+    ws.send(json.dumps({"id": 44, "topic": "task:12", "data": {"status": "odd"}, "at": ""}))
+    page.wait_for_function("window.seen.length === 4")
+    assert texts()["status"] == "in_progress"
+    assert texts()["any-status"] == "odd"

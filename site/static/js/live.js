@@ -2,10 +2,11 @@
  * Linli.live.subscribe(topic, fn(event), since) -> unsubscribe function.
  * [data-live-topic] elements start by themselves (data-live-since) and get `linli:event`;
  * inside, [data-live-field=f] shows event.data[f] and [data-live-list] (="prepend") gets an
- * <li> per event (data.text or the type's label from #linli-live-labels). On `resync` they
- * get a cancelable `linli:resync`; with data-live-reload (on them or <body>) the page
- * reloads. Reconnects with backoff and jitter, resubscribes with since = last id seen,
- * drops duplicate ids.
+ * <li> per event (data.text or the type's label from #linli-live-labels). Fields take
+ * only events of the topic's kind (task.* for task:12, not hours.*) unless data-live-types
+ * on or around them in the region says otherwise ("a.b c.* *"). On `resync` regions get
+ * a cancelable `linli:resync`; with data-live-reload (on them or <body>) the page reloads.
+ * Reconnects with backoff and jitter, resubscribes with since = last id seen, drops dups.
  */
 (function (w, d) {
   "use strict";
@@ -142,12 +143,22 @@
     return li;
   }
 
+  function takes(f, el, t) {
+    var s = f.closest("[data-live-types]");
+    t = typeof t === "string" ? t : "";
+    return (s && el.contains(s) ? s.getAttribute("data-live-types")
+      : el.getAttribute("data-live-topic").split(":")[0] + ".*"
+    ).split(/[\s,]+/).some(function (p) {
+      return p === "*" || (p && p === t) || (/.\.\*$/.test(p) && !t.indexOf(p.slice(0, -1)));
+    });
+  }
+
   function apply(el, ev) {
     el.dispatchEvent(new CustomEvent("linli:event", { detail: ev }));
     var data = ev.data && typeof ev.data === "object" ? ev.data : {};
     own(el, "[data-live-field]").forEach(function (f) {
       var key = f.getAttribute("data-live-field");
-      if (Object.prototype.hasOwnProperty.call(data, key)) {
+      if (Object.prototype.hasOwnProperty.call(data, key) && takes(f, el, ev.type)) {
         f.textContent = data[key] === null ? "" : String(data[key]);
       }
     });
