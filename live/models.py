@@ -19,6 +19,9 @@ class Event(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # The log is written on every state change; Wagtail's reference index has nothing to find here.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("live event")
         verbose_name_plural = _("live events")

@@ -69,3 +69,23 @@ def test_redis_selected_when_redis_url_set(monkeypatch):
         reloaded = importlib.reload(base)
     assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "live.layers.InMemoryChannelLayer"
     assert reloaded.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_missing_page_is_a_chinese_404_in_the_site_look(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "找不到这个页面" in html
+    assert 'class="site-header"' in html
+
+
+def test_refused_page_is_a_chinese_403_in_the_site_look(client, django_user_model):
+    from teams.models import Team
+
+    team = Team.objects.create(name="环境志愿服务队")
+    client.force_login(django_user_model.objects.create_user("someone@example.com", "pw-123456"))
+    response = client.get(f"/teams/{team.pk}/board/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "无权访问" in html
+    assert 'class="site-header"' in html
