@@ -46,6 +46,11 @@ class User(AbstractUser):
     )
     phone_verified = models.BooleanField(_("phone verified"), default=False)
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
+    large_text = models.BooleanField(
+        _("large text"),
+        default=False,
+        help_text=_("Bigger text and buttons on every page."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

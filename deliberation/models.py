@@ -224,6 +224,21 @@ class Proposal(models.Model):
         related_name="+",
     )
     outcome = models.TextField(_("outcome"), max_length=2000, blank=True)
+    assisted = models.BooleanField(
+        _("assisted"),
+        default=False,
+        help_text=_("Filed by staff on behalf of the author at the service station."),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Set by the phone for a draft sent after being offline: a retry cannot file it twice.
+    client_key = models.UUIDField(_("client key"), null=True, blank=True, editable=False)
     # The count at the decision, taken from the vote rows (a record, not a live counter).
     final_support = models.PositiveIntegerField(_("support"), null=True, blank=True)
     final_oppose = models.PositiveIntegerField(_("oppose"), null=True, blank=True)
@@ -255,6 +270,11 @@ class Proposal(models.Model):
                 | Q(voting_closes_at__isnull=True)
                 | Q(voting_closes_at__gt=models.F("voting_opens_at")),
                 name="proposal_window_order",
+            ),
+            models.UniqueConstraint(
+                fields=["author", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="proposal_client_key_once",
             ),
         ]
 

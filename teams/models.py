@@ -242,6 +242,21 @@ class Need(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
     )
     decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
+    assisted = models.BooleanField(
+        _("assisted"),
+        default=False,
+        help_text=_("Filed by staff on behalf of the resident at the service station."),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Set by the phone for a draft sent after being offline: a retry cannot file it twice.
+    client_key = models.UUIDField(_("client key"), null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),
@@ -257,6 +272,13 @@ class Need(models.Model):
         verbose_name = _("need")
         verbose_name_plural = _("needs")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="need_client_key_once",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_category_display()} — {self.community}"
