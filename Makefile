@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: install run serve test lint format messages makemessages migrate demo bench clean
 
@@ -25,9 +26,12 @@ messages: install
 		$(VENV)/bin/pybabel compile --input-file "$$po" --output-file "$${po%.po}.mo" || exit 1; \
 	done
 
+# The folders left out are the ones tests/core/test_translations.py leaves out.
+MAKEMESSAGES_IGNORE := $(foreach dir,.venv var bench tests node_modules staticfiles media,--ignore "$(dir)/*")
+
 makemessages: install
-	$(PY) manage.py makemessages --locale zh_Hans --locale en --ignore ".venv/*" --ignore "var/*"
-	$(PY) manage.py makemessages --domain djangojs --locale zh_Hans --locale en --ignore ".venv/*" --ignore "var/*"
+	$(PY) manage.py makemessages --locale zh_Hans --locale en $(MAKEMESSAGES_IGNORE)
+	$(PY) manage.py makemessages --domain djangojs --locale zh_Hans --locale en $(MAKEMESSAGES_IGNORE)
 
 migrate: install
 	mkdir -p var
@@ -41,7 +45,12 @@ run: install messages migrate
 	$(PY) manage.py load_demo
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-test: install messages
+# axe-core for the browser accessibility tests (package.json, from the npm registry).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: install messages node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -52,8 +61,9 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Every benchmark, then docs/performance.md (bench/README.md). BENCH_ARGS="--quick" for a smoke run.
 bench: install messages
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

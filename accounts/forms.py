@@ -9,7 +9,7 @@ class DisplayNameForm(forms.Form):
     display_name = forms.CharField(
         label=_("Display name"),
         max_length=User._meta.get_field("display_name").max_length,
-        help_text=_("The name your neighbours see, e.g. 王阿姨."),
+        help_text=_("The name your neighbours see, e.g. Auntie Wang."),
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
 

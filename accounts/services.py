@@ -45,3 +45,13 @@ def update_display_name(*, actor, user: User, display_name: str) -> User:
         )
     user.display_name = name
     return locked
+
+
+def set_large_text(*, actor, user: User, large_text: bool) -> User:
+    """Remember a person's large-text choice (bigger text and controls on every page)."""
+    if not permissions.can_edit_profile(actor, user):
+        raise NotAllowed()
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(large_text=bool(large_text))
+    user.large_text = bool(large_text)
+    return user

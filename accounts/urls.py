@@ -6,4 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.profile, name="profile"),
+    path("large-text/", views.large_text, name="large_text"),
 ]

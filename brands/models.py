@@ -74,12 +74,18 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["featured_brands"] = self.featured_brand_pages
-        context["latest_news"] = selectors.latest_news(limit=4)
+        # A fixed number of queries: the logos' and covers' renditions in one, both index
+        # pages in one.
+        brands = selectors.featured_brands(self, renditions=False)
+        news = selectors.latest_news(limit=4, renditions=False)
+        selectors.prefetch_renditions([b.logo for b in brands] + [n.cover for n in news])
+        context["featured_brands"] = brands
+        context["latest_news"] = news
         context["open_proposals"] = selectors.open_proposals(limit=5)
         context["figures"] = selectors.site_figures()
-        context["brand_index"] = selectors.first_child(self, BrandIndexPage)
-        context["news_index"] = selectors.first_child(self, NewsIndexPage)
+        indexes = selectors.index_pages(self, BrandIndexPage, NewsIndexPage)
+        context["brand_index"] = indexes[BrandIndexPage]
+        context["news_index"] = indexes[NewsIndexPage]
         return context
 
 

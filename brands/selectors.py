@@ -7,8 +7,21 @@ queries whatever the number of news items, teams or tasks.
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, Sum, prefetch_related_objects
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Length, Substr
 from taggit.models import Tag
+from wagtail.models import Page, PageViewRestriction
 
 from communities.models import Membership
 from deliberation.models import Proposal
@@ -23,7 +36,7 @@ TASKS_PER_TEAM = 5
 
 
 def site_figures() -> dict:
-    """Live figures of the whole site, cached for a minute (six aggregate queries)."""
+    """Live figures of the whole site, cached for a minute (one query of six aggregates)."""
     figures = cache.get(FIGURES_CACHE_KEY)
     if figures is None:
         figures = compute_site_figures()
@@ -31,57 +44,125 @@ def site_figures() -> dict:
     return figures
 
 
+def _one_value(queryset, aggregate):
+    """`queryset`'s aggregate as a one-row, one-column queryset (grouped by a constant)."""
+    return (
+        queryset.order_by().annotate(_one=Value(1)).values("_one").annotate(n=aggregate).values("n")
+    )
+
+
 def compute_site_figures() -> dict:
-    hours = ServiceRecord.objects.approved().aggregate(total=Sum("hours"))["total"] or Decimal(0)
-    return {
-        "verified_residents": Membership.objects.filter(
-            status=Membership.Status.VERIFIED,
-            role__in=[Membership.Role.RESIDENT, Membership.Role.REPRESENTATIVE],
-        )
-        .values("user_id")
-        .distinct()
-        .count(),
-        "active_volunteers": TeamMembership.objects.filter(
-            status=TeamMembership.Status.ACTIVE, team__active=True
-        )
-        .values("user_id")
-        .distinct()
-        .count(),
-        "teams": Team.objects.active().count(),
-        "approved_hours": float(hours),
-        "proposals_decided": Proposal.objects.published()
-        .filter(status__in=Proposal.DECIDED)
-        .count(),
-        "tasks_done": Task.objects.filter(status__in=["done", "verified"]).count(),
+    parts = {
+        "verified_residents": _one_value(
+            Membership.objects.filter(
+                status=Membership.Status.VERIFIED,
+                role__in=[Membership.Role.RESIDENT, Membership.Role.REPRESENTATIVE],
+            ),
+            Count("user_id", distinct=True),
+        ),
+        "active_volunteers": _one_value(
+            TeamMembership.objects.filter(status=TeamMembership.Status.ACTIVE, team__active=True),
+            Count("user_id", distinct=True),
+        ),
+        "teams": _one_value(Team.objects.active(), Count("pk")),
+        "approved_hours": _one_value(ServiceRecord.objects.approved(), Sum("hours")),
+        "proposals_decided": _one_value(
+            Proposal.objects.published().filter(status__in=Proposal.DECIDED), Count("pk")
+        ),
+        "tasks_done": _one_value(Task.objects.filter(status__in=["done", "verified"]), Count("pk")),
     }
+    # One round trip: SELECT (subquery), (subquery), ...
+    selects, params = [], []
+    for qs in parts.values():
+        sql, sql_params = qs.query.get_compiler(connection=connection).as_sql()
+        selects.append(f"({sql})")
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        row = cursor.fetchone()
+    figures = {name: value or 0 for name, value in zip(parts, row, strict=True)}
+    figures["approved_hours"] = float(Decimal(str(figures["approved_hours"] or 0)))
+    for name in parts:
+        if name != "approved_hours":
+            figures[name] = int(figures[name])
+    return figures
 
 
-def _with_logo(queryset):
-    return queryset.select_related("logo").prefetch_related("logo__renditions")
+def _public(queryset):
+    """Like Wagtail's `.public()` (no page under a view restriction), as a subquery instead of
+    a query of every restriction each time it is called."""
+    restricted = PageViewRestriction.objects.filter(
+        page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+    )
+    return queryset.filter(~Exists(restricted))
 
 
-def brand_pages(*, parent=None):
-    qs = m.BrandPage.objects.live().public().order_by("path")
+def _with_logo(queryset, *, renditions: bool = True):
+    queryset = queryset.select_related("logo")
+    return queryset.prefetch_related("logo__renditions") if renditions else queryset
+
+
+def brand_pages(*, parent=None, renditions: bool = True):
+    qs = _public(m.BrandPage.objects.live()).order_by("path")
     if parent is not None:
         qs = qs.child_of(parent)
-    return _with_logo(qs)
+    return _with_logo(qs, renditions=renditions)
 
 
-def featured_brands(home) -> list:
+def featured_brands(home, *, renditions: bool = True) -> list:
     """The brands the editors featured on the home page; the first three when none is chosen."""
-    order = {item.brand_id: index for index, item in enumerate(home.featured_brands.all())}
-    chosen = list(_with_logo(m.BrandPage.objects.live().public().filter(pk__in=list(order))))
+    live = _public(m.BrandPage.objects.live())
+    if "featured_brands" in getattr(home, "_cluster_related_objects", {}):
+        # a preview or unsaved copy: the choice lives in memory
+        order = {item.brand_id: index for index, item in enumerate(home.featured_brands.all())}
+        chosen = list(_with_logo(live.filter(pk__in=list(order)), renditions=renditions))
+        chosen.sort(key=lambda page: order[page.pk])
+    else:  # one query: the pages with their position in the editors' list
+        position = m.HomeFeaturedBrand.objects.filter(page_id=home.pk, brand_id=OuterRef("pk"))
+        chosen = list(
+            _with_logo(
+                live.annotate(featured_at=Subquery(position.values("sort_order")[:1]))
+                .filter(Exists(position))
+                .order_by("featured_at", "pk"),
+                renditions=renditions,
+            )
+        )
     if not chosen:
-        return list(brand_pages()[:3])
-    return sorted(chosen, key=lambda page: order[page.pk])
+        return list(brand_pages(renditions=renditions)[:3])
+    return chosen
 
 
 def first_child(page, model):
     return model.objects.child_of(page).live().first()
 
 
+def index_pages(page, *models) -> dict:
+    """{model: its first live child page of `page` (a plain Page, enough for its URL) or None},
+    one query for all the models."""
+    from django.contrib.contenttypes.models import ContentType
+
+    types = ContentType.objects.get_for_models(*models)
+    rows = (
+        Page.objects.child_of(page)
+        .live()
+        .filter(content_type__in=list(types.values()))
+        .order_by("path")
+    )
+    by_type: dict = {}
+    for row in rows:
+        by_type.setdefault(row.content_type_id, row)
+    return {model: by_type.get(types[model].pk) for model in models}
+
+
+def prefetch_renditions(images) -> None:
+    """The renditions of many images (logos and covers alike) in one query."""
+    images = [image for image in images if image is not None]
+    if images:
+        prefetch_related_objects(images, "renditions")
+
+
 def news_pages(*, parent=None, tag: str = "", brand=None):
-    qs = m.NewsPage.objects.live().public().order_by("-date", "-pk")
+    qs = _public(m.NewsPage.objects.live()).order_by("-date", "-pk")
     if parent is not None:
         qs = qs.child_of(parent)
     if tag:
@@ -91,19 +172,20 @@ def news_pages(*, parent=None, tag: str = "", brand=None):
     return qs.select_related("cover")
 
 
-def prefetch_news_extras(news) -> None:
-    """Covers' renditions, tags and live related brands for a page of news, three queries."""
+def prefetch_news_extras(news, *, renditions: bool = True) -> None:
+    """Covers' renditions, tags and live related brands for a page of news, three queries
+    (two without the renditions)."""
     prefetch_related_objects(
         list(news),
-        "cover__renditions",
+        *(["cover__renditions"] if renditions else []),
         "tags",
-        Prefetch("related_brands", queryset=m.BrandPage.objects.live().public().order_by("path")),
+        Prefetch("related_brands", queryset=_public(m.BrandPage.objects.live()).order_by("path")),
     )
 
 
-def latest_news(*, limit: int, brand=None) -> list:
+def latest_news(*, limit: int, brand=None, renditions: bool = True) -> list:
     news = list(news_pages(brand=brand)[:limit])
-    prefetch_news_extras(news)
+    prefetch_news_extras(news, renditions=renditions)
     return news
 
 
@@ -112,7 +194,7 @@ def brand_from_param(value: str):
     value = (value or "").strip()[:100]
     if not value:
         return None
-    qs = m.BrandPage.objects.live().public()
+    qs = _public(m.BrandPage.objects.live())
     # An id (short enough for a 64-bit column) or a slug.
     is_id = value.isascii() and value.isdigit() and len(value) < 19
     lookup = Q(pk=int(value)) if is_id else Q(slug=value)

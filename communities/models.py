@@ -5,6 +5,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Length, Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Community(models.Model):
@@ -96,9 +97,9 @@ class Membership(models.Model):
         STAFF = "staff", _("Community staff")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
+        PENDING = "pending", pgettext_lazy("membership status", "Pending")
+        VERIFIED = "verified", pgettext_lazy("membership status", "Verified")
+        REJECTED = "rejected", pgettext_lazy("membership status", "Rejected")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

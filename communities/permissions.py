@@ -54,3 +54,19 @@ def can_request_membership(user, community: Community) -> bool:
 
 def can_decide_membership(user, membership: Membership) -> bool:
     return is_staff_of(user, membership.community)
+
+
+# --- admin helpers (the Wagtail viewsets of teams and deliberation share them) -----------------
+
+
+def scoped_to_staffed(queryset, user, lookup: str):
+    """Rows whose community (`lookup`, e.g. "council__community") the user staffs; all rows
+    for superusers. Admin lists and object lookups use it."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return queryset
+    return queryset.filter(**{f"{lookup}__in": staffed_communities(user)}).distinct()
+
+
+def keep_urls(patterns, keep):
+    """The URL patterns of a Wagtail viewset whose names are in `keep` (drops the others)."""
+    return [pattern for pattern in patterns if pattern.name in keep]

@@ -40,6 +40,8 @@ POLICY = "; ".join(
         "media-src 'self' blob:",
         "font-src 'self'",
         "connect-src 'self' ws: wss:",
+        "worker-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
         "frame-ancestors 'none'",
         "base-uri 'self'",

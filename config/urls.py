@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from config import pwa
 from config.api import api
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
+    path("sw.js", pwa.service_worker, name="pwa-service-worker"),
+    path("offline/", pwa.offline, name="pwa-offline"),
     path("api/v1/", api.urls),
     path("api/v2/", include("brands.api")),
     path("search/", include("brands.urls")),

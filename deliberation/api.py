@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 from communities.models import Community
 from communities.permissions import is_staff_of
 from config.api import anyone
+from config.errors import NotAllowed
 
 from . import permissions as perms
 from . import services
@@ -45,6 +46,16 @@ from .schemas import (
 router = Router(tags=["council"])
 
 MAX_ID = 2**63 - 1
+
+
+def _active_user(pk: int, *, field: str):
+    """An active user by id, or a 400 on `field` (never a 500 for an out-of-range id)."""
+    from django.contrib.auth import get_user_model
+
+    person = get_user_model().objects.filter(pk=min(max(pk, 0), MAX_ID), is_active=True).first()
+    if person is None:
+        raise ValidationError({field: _("Unknown person.")})
+    return person
 
 
 def _get(queryset, pk: int):
@@ -134,6 +145,7 @@ def proposal_out(
         "return_reason": proposal.return_reason if author_or_staff else "",
         "community": {"id": community.pk, "name": community.name},
         "author": _person(proposal.author),
+        "assisted": proposal.assisted,
         "location": proposal.location,
         "tally": _tally(proposal, running, staff),
         "voting": {
@@ -276,7 +288,13 @@ def list_proposals(request, community_id: int, filters: Query[ProposalFilters]):
 )
 def create_proposal(request, community_id: int, payload: ProposalIn):
     community = _get(Community.objects.all(), community_id)
+    resident = None
+    if payload.on_behalf_of is not None:
+        if not perms.may_file_for_residents(request.user, community):
+            raise NotAllowed(_("Only community staff can file a proposal for a resident."))
+        resident = _active_user(payload.on_behalf_of, field="on_behalf_of")
     proposal = services.create_proposal(
+        on_behalf_of=resident,
         actor=request.user,
         community=community,
         title=payload.title,
@@ -284,6 +302,7 @@ def create_proposal(request, community_id: int, payload: ProposalIn):
         category=payload.category,
         location=payload.location,
         submit=payload.submit,
+        client_key=payload.client_key,
     )
     return _detail(request, proposal, 201)
 
@@ -543,7 +562,13 @@ def open_voting(request, proposal_id: int, payload: VotingIn | None = None):
     summary="Vote support / oppose / abstain (idempotent; changeable until the close)",
 )
 def vote(request, proposal_id: int, payload: VoteIn):
-    proposal = _visible_proposal(request, proposal_id)
+    # Only what voting reads (the council's rules, the proposal's state and title): the hot
+    # write path. The community is read lazily, by the staff checks only.
+    proposal = _get(
+        Proposal.objects.select_related("council").only(*services.VOTING_FIELDS), proposal_id
+    )
+    if not perms.can_view_proposal(request.user, proposal):
+        raise Http404
     voter = None
     if payload.voter is not None:
         from django.contrib.auth import get_user_model

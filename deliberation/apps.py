@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 EVENT_LABELS = {
+    "proposal.assisted": _("Proposal filed for you"),
     "proposal.published": _("Proposal published"),
     "proposal.returned": _("Proposal returned to its author"),
     "proposal.withdrawn": _("Proposal withdrawn"),

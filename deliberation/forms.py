@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.drafts import parse_client_key
+
 from .models import MAX_PHOTOS, Category, Proposal, Vote
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
@@ -94,6 +96,8 @@ class SearchForm(forms.Form):
 
 
 class ProposalForm(forms.Form):
+    """With `residents` (staff only), an optional "Filed for a resident" select is added."""
+
     title = forms.CharField(label=_("Title"), max_length=120)
     body = forms.CharField(
         label=_("What is the problem, and what do you suggest?"),
@@ -112,6 +116,18 @@ class ProposalForm(forms.Form):
         required=False,
         help_text=_("Up to 4 photos, JPEG, PNG or WebP, at most 5 MB each."),
     )
+    # Made per draft by the phone's script (site/static/js/pwa.js): sent twice, filed once.
+    client_key = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_client_key(self):
+        return parse_client_key(self.cleaned_data.get("client_key"))
+
+    def __init__(self, *args, residents=None, resident_query="", **kwargs):
+        super().__init__(*args, **kwargs)
+        if residents is not None:
+            from teams.forms import add_resident_field
+
+            add_resident_field(self, residents, query=resident_query)
 
 
 class ProposalEditForm(ProposalForm):

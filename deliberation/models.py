@@ -22,8 +22,6 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Community
 
 MAX_PHOTOS = 4
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 
 
 def _url(name: str, args: list, fallback: str) -> str:

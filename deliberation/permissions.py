@@ -109,8 +109,49 @@ def can_propose(user, community: Community) -> bool:
     return may_propose(user, community) and Council.objects.filter(community=community).exists()
 
 
+def may_file_for_residents(user, community: Community) -> bool:
+    """Assisted participation, the role part: staff of the community (or above it)."""
+    return _signed_in(user) and is_staff_of(user, community)
+
+
+def may_propose_for(user, community: Community, resident) -> bool:
+    """Staff of the community file a proposal for a verified member who came to the service
+    station (never for themselves, never for a pending member)."""
+    return (
+        resident is not None
+        and getattr(resident, "pk", None) != getattr(user, "pk", None)
+        and may_file_for_residents(user, community)
+        and is_verified_member(resident, community)
+    )
+
+
+def assisted_residents(community: Community):
+    """Who staff may file for in this community: its active verified members."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__community=community,
+            memberships__status=Membership.Status.VERIFIED,
+        )
+        .distinct()
+    )
+
+
+def is_recorder(user, proposal: Proposal) -> bool:
+    """The staff member who filed an assisted proposal (and is still staff there)."""
+    return (
+        _signed_in(user)
+        and proposal.assisted
+        and proposal.recorded_by_id == user.pk
+        and is_council_staff(user, proposal)
+    )
+
+
 def may_edit(user, proposal: Proposal) -> bool:
-    return is_author(user, proposal)
+    return is_author(user, proposal) or is_recorder(user, proposal)
 
 
 def can_edit(user, proposal: Proposal) -> bool:

@@ -1,6 +1,7 @@
 """API shapes of the residents' council (field names as in the design)."""
 
 import datetime
+import uuid
 from typing import Literal
 
 from ninja import Field, Schema
@@ -62,6 +63,9 @@ class ProposalOut(Schema):
     return_reason: str = Field("", description="Shown to the author and staff only.")
     community: Ref
     author: PersonRef | None = None
+    assisted: bool = Field(
+        False, description="Filed by staff for the author at the service station."
+    )
     location: str
     tally: TallyOut | None = Field(
         None, description="Null before the vote, and while the council hides the running tally."
@@ -113,6 +117,15 @@ class ProposalIn(Schema):
     category: CategorySlug = "other"
     location: str = Field("", max_length=200)
     submit: bool = Field(True, description="False keeps the proposal as a draft.")
+    client_key: uuid.UUID | None = Field(
+        None,
+        description="A key the client makes per draft: sending the same key again returns the "
+        "proposal it already made instead of a second one.",
+    )
+    on_behalf_of: int | None = Field(
+        None,
+        description="Staff only: file it for this verified resident (assisted participation).",
+    )
 
 
 class ProposalEditIn(Schema):

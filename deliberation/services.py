@@ -24,22 +24,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
 from communities.models import Community
+from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed, RateLimited
 from live.services import publish
+from teams.models import validate_photo as check_photo
 
 from . import permissions as perms
 from .models import (
     CATEGORY_SKILLS,
-    MAX_PHOTO_BYTES,
     MAX_PHOTOS,
-    PHOTO_FORMATS,
     AgendaItem,
     Category,
     Comment,
@@ -159,6 +158,37 @@ def _audit(instance, action: str, actor, **data):
     log(instance=instance, action=action, user=actor if _signed_in(actor) else None, data=data)
 
 
+def _audit_insert(instance, action: str, actor, **data):
+    """`_audit` as a single INSERT, for hot paths (votes).
+
+    Wagtail's log entry `save()` runs `full_clean()`, which checks each foreign key with a
+    query of its own; here the content type comes from Django's cache and the user from the
+    request, so the entry is inserted directly (the action must still be registered).
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.log_actions import get_active_log_context, registry
+
+    model = registry.get_log_model_for_instance(instance)
+    if model is None:
+        return None
+    if not registry.action_exists(action):
+        raise ValueError(f"The log action {action!r} has not been registered.")
+    context = get_active_log_context()
+    user = actor if _signed_in(actor) else context.user
+    entry = model(
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+        label=str(instance),
+        action=action,
+        timestamp=timezone.now(),
+        data=data,
+        user=user if _signed_in(user) else None,
+        uuid=context.uuid,
+        object_id=str(instance.pk),
+    )
+    model.objects.bulk_create([entry])
+    return entry
+
+
 def _signed_in(user) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
@@ -185,6 +215,7 @@ NOTICES = {
     "accepted": _("“%(title)s” was accepted. A follow-up task has been created."),
     "rejected": _("“%(title)s” was not accepted."),
     "withdrawn": _("“%(title)s” was withdrawn by its author."),
+    "assisted": _("Community staff filed the proposal “%(title)s” for you at the service station."),
     "task_claimed": _("The follow-up work of “%(title)s” was taken on by %(team)s."),
     "task_done": _("%(team)s reports the follow-up work of “%(title)s” as done."),
     "task_verified": _("Staff confirmed that the follow-up work of “%(title)s” is done."),
@@ -195,7 +226,11 @@ def notice_text(kind: str, proposal: Proposal, **values) -> str:
     """The notification text in the site's language (followers share one text)."""
     with translation.override(settings.LANGUAGE_CODE):
         values = {
-            k: (timezone.localtime(v).strftime("%Y-%m-%d %H:%M") if hasattr(v, "tzinfo") else v)
+            k: (
+                formats.date_format(timezone.localtime(v), "DATETIME_FORMAT")
+                if hasattr(v, "tzinfo")
+                else v
+            )
             for k, v in values.items()
         }
         return str(NOTICES[kind]) % {"title": proposal.title, **values}
@@ -254,30 +289,11 @@ def _follow(user, proposal) -> None:
 
 
 def validate_photo(file) -> None:
-    """JPEG, PNG or WebP up to MAX_PHOTO_BYTES, checked by content (Pillow), not by name."""
-    from PIL import Image, UnidentifiedImageError
-
-    size = getattr(file, "size", None)
-    if size is not None and size > MAX_PHOTO_BYTES:
-        raise ValidationError(
-            {"photos": [gettext("Each photo may be at most 5 MB.")]}, code="photo_too_large"
-        )
+    """The one photo check of the site (teams.models.validate_photo), reported on `photos`."""
     try:
-        file.seek(0)
-        with Image.open(file) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError(
-            {"photos": [gettext("Upload JPEG, PNG or WebP photos.")]}, code="photo_invalid"
-        ) from None
-    finally:
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            file.seek(0)
-    if image_format not in PHOTO_FORMATS:
-        raise ValidationError(
-            {"photos": [gettext("Upload JPEG, PNG or WebP photos.")]}, code="photo_invalid"
-        )
+        check_photo(file)
+    except ValidationError as error:
+        raise ValidationError({"photos": error.messages}, code=error.code) from None
 
 
 def _add_photos(proposal: Proposal, files, actor) -> list[ProposalPhoto]:
@@ -338,33 +354,73 @@ def create_proposal(
     location="",
     photos=(),
     submit: bool = True,
+    on_behalf_of=None,
+    client_key=None,
 ) -> Proposal:
-    """A verified member proposes; `submit=False` keeps it as a draft."""
-    if not perms.may_propose(actor, community):
+    """A verified member proposes; `submit=False` keeps it as a draft.
+
+    With `on_behalf_of`, staff file it for a verified member who came to the service station:
+    the resident is the author and follows it, the proposal is marked assisted and records
+    who filed it (audited as `linli.proposal.assisted`)."""
+    if on_behalf_of is not None and on_behalf_of.pk == getattr(actor, "pk", None):
+        on_behalf_of = None
+    assisted = on_behalf_of is not None
+    if assisted:
+        if not perms.may_file_for_residents(actor, community):
+            raise NotAllowed(_("Only community staff can file a proposal for a resident."))
+        if not perms.may_propose_for(actor, community, on_behalf_of):
+            raise ValidationError(
+                {"on_behalf_of": [gettext("Choose a verified resident of this community.")]}
+            )
+    elif not perms.may_propose(actor, community):
         raise NotAllowed(_("Only verified residents of this community can make proposals."))
     council = Council.objects.filter(community=community).first()
     if council is None:
         raise Conflict(_("This community has no residents' council yet."), code="no_council")
+    # A phone's draft sent again (client_key, see config/drafts.py) gets the proposal it made.
+    author = on_behalf_of if assisted else actor
+    existing = already_filed(Proposal, author=author, client_key=client_key)
+    if existing is not None:
+        return existing
     fields = {
         "title": clean_text(title, field="title", max_length=120),
         "body": clean_text(body, field="body", max_length=5000),
         "category": _clean_category(category),
         "location": clean_text(location, field="location", max_length=200, required=False),
     }
-    check_rate(user=actor, action="proposal")
+    # An assisted proposal counts for the resident: a busy service station is not held to
+    # one staff member's personal limit.
+    check_rate(user=on_behalf_of if assisted else actor, action="proposal")
     now = timezone.now()
-    with transaction.atomic():
+    once = FiledOnce(Proposal, author=author, client_key=client_key)
+    with once, transaction.atomic():
         proposal = Proposal.objects.create(
             council=council,
-            author=actor,
+            author=author,
+            client_key=client_key,
+            assisted=assisted,
+            recorded_by=actor if assisted else None,
             status=S.SUBMITTED if submit else S.DRAFT,
             submitted_at=now if submit else None,
             **fields,
         )
         proposal.council = council
         _add_photos(proposal, photos, actor)
-        _follow(actor, proposal)
-        _audit(proposal, "linli.proposal.create", actor, status=proposal.status)
+        if assisted:
+            _follow(on_behalf_of, proposal)
+            _audit(
+                proposal,
+                "linli.proposal.assisted",
+                actor,
+                status=proposal.status,
+                resident=on_behalf_of.pk,
+            )
+            notify_followers(proposal=proposal, kind="assisted", actor=actor)
+        else:
+            _follow(actor, proposal)
+            _audit(proposal, "linli.proposal.create", actor, status=proposal.status)
+    if once.existing is not None:
+        return once.existing
     return proposal
 
 
@@ -560,13 +616,14 @@ def restore_proposal(*, actor, proposal: Proposal, reason="") -> Proposal:
 
 
 def count_votes(proposal) -> Tally:
-    """The tally from the vote rows (one query)."""
-    counts = dict(
-        Vote.objects.filter(proposal=proposal)
-        .values_list("choice")
-        .annotate(n=Count("id"))
-        .values_list("choice", "n")
-    )
+    """The tally from the vote rows (one query, plain SQL: it runs on every vote)."""
+    table = connection.ops.quote_name(Vote._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT choice, COUNT(*) FROM {table} WHERE proposal_id = %s GROUP BY choice",
+            [proposal.pk if isinstance(proposal, Proposal) else proposal],
+        )
+        counts = dict(cursor.fetchall())
     return Tally(
         support=counts.get("support", 0),
         oppose=counts.get("oppose", 0),
@@ -612,9 +669,24 @@ def open_voting(*, actor, proposal: Proposal, closes_at=None) -> Proposal:
     return proposal
 
 
+# What cast_vote and the vote endpoint read of a proposal (with its council): load only these.
+VOTING_FIELDS = (
+    "id",
+    "council",
+    "author",
+    "title",
+    "status",
+    "hidden",
+    "published_at",
+    "voting_opens_at",
+    "voting_closes_at",
+)
+
+
 def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
     """One vote per eligible voter, changeable until the close (an upsert under the unique
-    constraint). With `voter`, staff record the vote of a resident (assisted, audited)."""
+    constraint). With `voter`, staff record the vote of a resident (assisted). Every vote is
+    audited: `linli.vote.cast` for one's own, `linli.vote.assisted` for a recorded one."""
     voter = voter or actor
     assisted = voter.pk != getattr(actor, "pk", None)
     if choice not in Vote.Choice.values:
@@ -625,16 +697,9 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
     elif not perms.may_vote(actor, proposal):
         raise NotAllowed(_("You are not an eligible voter of this council."))
     check_rate(user=actor, action="vote")
+    publish_tally = not proposal.council.hide_tally
     with transaction.atomic():
-        state = _voting_state(proposal.pk)
         now = timezone.now()
-        if state is None:
-            raise Conflict(_("Voting is not open."), code="voting_closed")
-        status, hidden, opens_at, closes_at = state
-        if status != S.VOTING or opens_at is None or not (opens_at <= now < closes_at):
-            raise Conflict(_("Voting is not open."), code="voting_closed")
-        if hidden and not assisted:
-            raise Conflict(_("This proposal is hidden."), code="hidden")
         row = Vote(
             proposal_id=proposal.pk,
             voter_id=voter.pk,
@@ -644,40 +709,119 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
             created_at=now,
             updated_at=now,
         )
-        Vote.objects.bulk_create(
-            [row],
-            update_conflicts=True,
-            unique_fields=["proposal", "voter"],
-            update_fields=["choice", "assisted", "recorded_by", "updated_at"],
-        )
-        if assisted:
-            vote = Vote.objects.get(proposal_id=proposal.pk, voter_id=voter.pk)
-            _audit(
-                vote,
-                "linli.vote.assisted",
-                actor,
-                proposal=proposal.pk,
-                voter=voter.pk,
-                choice=choice,
+        locked = False  # the tally's advisory lock
+        if connection.vendor == "postgresql":
+            state, row.pk = _upsert_vote(row, now=now, lock_tally=publish_tally)
+            locked = publish_tally and row.pk is not None
+        else:
+            state = _voting_state(proposal.pk)
+        if state is None:
+            raise Conflict(_("Voting is not open."), code="voting_closed")
+        status, hidden, opens_at, closes_at = state
+        if (
+            status != S.VOTING
+            or opens_at is None
+            or closes_at is None
+            or not (opens_at <= now < closes_at)
+        ):
+            raise Conflict(_("Voting is not open."), code="voting_closed")
+        if hidden and not assisted:
+            raise Conflict(_("This proposal is hidden."), code="hidden")
+        if row.pk is None:  # not PostgreSQL: the upsert alone
+            Vote.objects.bulk_create(
+                [row],
+                update_conflicts=True,
+                unique_fields=["proposal", "voter"],
+                update_fields=["choice", "assisted", "recorded_by", "updated_at"],
             )
-            row = vote
+            if row.pk is None:  # a backend that does not return it
+                row.pk = (
+                    Vote.objects.filter(proposal_id=proposal.pk, voter_id=voter.pk)
+                    .values_list("pk", flat=True)
+                    .get()
+                )
+        row.proposal, row.voter = proposal, voter  # for the audit label, without queries
+        _audit_insert(
+            row,
+            "linli.vote.assisted" if assisted else "linli.vote.cast",
+            actor,
+            proposal=proposal.pk,
+            voter=voter.pk,
+            choice=choice,
+        )
         # Counts only, no voter: and none while the council hides the running tally.
-        row.tally = None if proposal.council.hide_tally else _publish_tally(proposal)
+        row.tally = _publish_tally(proposal, locked=locked) if publish_tally else None
     return row
+
+
+def _upsert_vote(row: Vote, *, now, lock_tally: bool):
+    """PostgreSQL: the window check, the upsert and the tally lock in one statement.
+
+    Under `FOR KEY SHARE` on the proposal row (the decision's `FOR UPDATE` waits for it), the
+    row is inserted or updated only while voting is open; then, once the row is written (the
+    lock reads the upsert's output, so it comes after the row's own unique-index wait), the
+    tally's advisory lock is taken. Returns ((status, hidden, opens, closes) or None, vote id
+    or None when nothing was written).
+    """
+    vote_table = connection.ops.quote_name(Vote._meta.db_table)
+    proposal_table = connection.ops.quote_name(Proposal._meta.db_table)
+    sql = f"""
+        WITH target AS (
+            SELECT id, status, hidden, voting_opens_at, voting_closes_at
+            FROM {proposal_table} WHERE id = %(proposal)s FOR KEY SHARE
+        ), upsert AS (
+            INSERT INTO {vote_table} AS v
+                (proposal_id, voter_id, choice, assisted, recorded_by_id, created_at, updated_at)
+            SELECT id, %(voter)s, %(choice)s, %(assisted)s, %(recorded_by)s, %(now)s, %(now)s
+            FROM target
+            WHERE status = %(voting)s AND NOT (hidden AND NOT %(assisted)s)
+                AND voting_opens_at <= %(now)s AND %(now)s < voting_closes_at
+            ON CONFLICT (proposal_id, voter_id) DO UPDATE SET
+                choice = EXCLUDED.choice, assisted = EXCLUDED.assisted,
+                recorded_by_id = EXCLUDED.recorded_by_id, updated_at = EXCLUDED.updated_at
+            RETURNING v.id
+        ), tally_lock AS (
+            SELECT pg_advisory_xact_lock(%(lock)s) FROM upsert WHERE %(lock_tally)s
+        )
+        SELECT status, hidden, voting_opens_at, voting_closes_at,
+            (SELECT id FROM upsert), (SELECT count(*) FROM tally_lock)
+        FROM target
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "proposal": row.proposal_id,
+                "voter": row.voter_id,
+                "choice": row.choice,
+                "assisted": row.assisted,
+                "recorded_by": row.recorded_by_id,
+                "now": now,
+                "voting": S.VOTING,
+                "lock": TALLY_LOCK_SPACE | row.proposal_id,
+                "lock_tally": lock_tally,
+            },
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None, None
+    return tuple(found[:4]), found[4]
 
 
 TALLY_LOCK_SPACE = 0x7461 << 48  # "ta": keeps these advisory keys apart from any other use
 
 
-def _publish_tally(proposal: Proposal) -> Tally:
+def _publish_tally(proposal: Proposal, *, locked: bool = False) -> Tally:
     """Count the rows and publish the tally, in the vote's own transaction.
 
     A transaction-scoped advisory lock per proposal (PostgreSQL) serialises this tail of the
     vote transactions of one proposal until they commit, so each count includes every vote
     committed before it and a later tally event never shows fewer votes. It does not touch
-    the row locks, so the decision (FOR UPDATE on the row) cannot deadlock with it.
+    the row locks, so the decision (FOR UPDATE on the row) cannot deadlock with it. `locked`:
+    the caller took it already (`_upsert_vote`), in an earlier statement, so that the count's
+    snapshot is newer than the lock.
     """
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not locked:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TALLY_LOCK_SPACE | proposal.pk])
     tally = count_votes(proposal)

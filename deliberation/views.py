@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -231,7 +232,7 @@ def _get_council(community: Community) -> Council | None:
 
 def _proposals():
     return Proposal.objects.select_related(
-        "council__community", "author", "task__team", "hidden_by"
+        "council__community", "author", "task__team", "hidden_by", "recorded_by"
     )
 
 
@@ -595,7 +596,7 @@ def proposal_open_voting(request, pk):
         proposal = services.open_voting(
             actor=request.user, proposal=proposal, closes_at=data["closes_at"]
         )
-        closes = timezone.localtime(proposal.voting_closes_at).strftime("%Y-%m-%d %H:%M")
+        closes = date_format(timezone.localtime(proposal.voting_closes_at), "DATETIME_FORMAT")
         return _("Voting is open until %(closes)s.") % {"closes": closes}
 
     form = OpenVotingForm(request.POST, prefix="voting")
@@ -821,7 +822,31 @@ def proposal_create(request, community_id):
             % {"community": community.name},
             community=community,
         )
-    form = ProposalForm(request.POST or None, request.FILES or None)
+    # Staff may file it for a resident who came to the service station (assisted).
+    residents = None
+    if perms.may_file_for_residents(request.user, community):
+        residents = perms.assisted_residents(community).exclude(pk=request.user.pk)
+    resident_query = (request.POST or request.GET).get("resident_q", "")
+    if request.method == "POST" and "find_resident" in request.POST:
+        # "Find" in the resident section: show the narrowed list, keep what was typed.
+        initial = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        form = ProposalForm(initial=initial, residents=residents, resident_query=resident_query)
+        return render(
+            request,
+            "deliberation/proposal_form.html",
+            {
+                "form": form,
+                "community": community,
+                "council": council,
+                "resident_q": resident_query,
+            },
+        )
+    form = ProposalForm(
+        request.POST or None,
+        request.FILES or None,
+        residents=residents,
+        resident_query=resident_query,
+    )
     status = 200
     if request.method == "POST":
         status = 400
@@ -838,6 +863,8 @@ def proposal_create(request, community_id):
                     location=data["location"],
                     photos=data["photos"],
                     submit=not draft,
+                    client_key=data.get("client_key"),
+                    on_behalf_of=data.get("on_behalf_of"),
                 )
             except (ServiceError, ValidationError) as exc:
                 _apply_error(request, exc, form)
@@ -849,7 +876,13 @@ def proposal_create(request, community_id):
                     status=status,
                 )
                 return _with_retry_after(response, exc)
-            if draft:
+            if data.get("on_behalf_of"):
+                messages.success(
+                    request,
+                    _("The proposal was filed for %(name)s.")
+                    % {"name": data["on_behalf_of"].get_display_name()},
+                )
+            elif draft:
                 messages.success(request, _("Your proposal is saved as a draft."))
             else:
                 messages.success(

@@ -33,7 +33,12 @@ from wagtail.permission_policies import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from communities.models import Community, Membership
-from communities.permissions import is_staff_of, staffed_communities
+from communities.permissions import (
+    is_staff_of,
+    keep_urls,
+    scoped_to_staffed,
+    staffed_communities,
+)
 from config.errors import NotAllowed, ServiceError
 
 from . import permissions as perms
@@ -42,6 +47,10 @@ from .models import Category, Comment, Council, Meeting, Proposal, Report, Vote
 
 LOG_ACTIONS = {
     "linli.proposal.create": (_("Create proposal"), _("Proposal created")),
+    "linli.proposal.assisted": (
+        _("File a proposal for a resident"),
+        _("Proposal filed by staff for a resident at the service station"),
+    ),
     "linli.proposal.edit": (_("Edit proposal"), _("Proposal edited")),
     "linli.proposal.submit": (_("Submit proposal"), _("Proposal submitted")),
     "linli.proposal.publish": (_("Publish proposal"), _("Proposal published")),
@@ -115,6 +124,14 @@ def register_council_log_actions(actions):
                 "abstain": tally.get("abstain", 0),
             }
 
+    @actions.register_action("linli.vote.cast")
+    class VoteFormatter(LogFormatter):
+        label = _("Vote")
+
+        def format_message(self, log_entry):
+            data = log_entry.data or {}
+            return gettext("Vote cast: %(choice)s") % {"choice": data.get("choice", "?")}
+
     @actions.register_action("linli.vote.assisted")
     class AssistedVoteFormatter(LogFormatter):
         label = _("Record a vote for a resident")
@@ -161,7 +178,7 @@ class CouncilScopedPolicy(BasePermissionPolicy):
     def instances_user_has_any_permission_for(self, user, actions):
         if not any(self.user_has_permission(user, action) for action in actions):
             return self.model.objects.none()
-        return _scoped(self.model.objects.all(), user, self.community_lookup)
+        return scoped_to_staffed(self.model.objects.all(), user, self.community_lookup)
 
     def users_with_any_permission(self, actions):
         User = get_user_model()
@@ -207,16 +224,6 @@ for _model, _policy in (
     (Comment, comment_policy),
 ):
     register_permission_policy(_model, _policy, exact_class=True)
-
-
-def _scoped(queryset, user, lookup):
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return queryset
-    return queryset.filter(**{f"{lookup}__in": staffed_communities(user)}).distinct()
-
-
-def _keep_urls(patterns, keep):
-    return [pattern for pattern in patterns if pattern.name in keep]
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -268,7 +275,7 @@ class ObjectFormView(
     lookup = "council__community"
 
     def get_base_object_queryset(self):
-        return _scoped(self.model.objects.all(), self.request.user, self.lookup)
+        return scoped_to_staffed(self.model.objects.all(), self.request.user, self.lookup)
 
     def get_page_subtitle(self):
         return str(self.object)
@@ -416,7 +423,7 @@ class ProposalActionView(ObjectFormView):
     header_icon = "doc-full"
 
     def get_base_object_queryset(self):
-        return _scoped(
+        return scoped_to_staffed(
             Proposal.objects.select_related("council__community", "author", "task__team"),
             self.request.user,
             "council__community",
@@ -477,15 +484,16 @@ class ProposalFilterSet(WagtailFilterSet):
         queryset=lambda request: staffed_communities(request.user if request else None),
     )
     hidden = django_filters.BooleanFilter(label=_("Hidden"))
+    assisted = django_filters.BooleanFilter(label=_("Filed for a resident"))
 
     class Meta:
         model = Proposal
-        fields = ["status", "category", "community", "hidden"]
+        fields = ["status", "category", "community", "hidden", "assisted"]
 
 
 class ProposalIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return _scoped(
+        return scoped_to_staffed(
             Proposal.objects.select_related("council__community", "author"),
             self.request.user,
             "council__community",
@@ -494,7 +502,7 @@ class ProposalIndexView(generic.IndexView):
 
 class ProposalHistoryView(HistoryView):
     def get_base_object_queryset(self):
-        return _scoped(Proposal.objects.all(), self.request.user, "council__community")
+        return scoped_to_staffed(Proposal.objects.all(), self.request.user, "council__community")
 
 
 class ProposalViewSet(ModelViewSet):
@@ -506,7 +514,16 @@ class ProposalViewSet(ModelViewSet):
     edit_view_class = ProposalActionView
     history_view_class = ProposalHistoryView
     copy_view_enabled = False
-    list_display = ["title", "council", "status", "category", "hidden", "author", "created_at"]
+    list_display = [
+        "title",
+        "council",
+        "status",
+        "category",
+        "hidden",
+        "author",
+        "assisted",
+        "created_at",
+    ]
     filterset_class = ProposalFilterSet
     search_fields = ["title", "body", "location"]
     ordering = ["-created_at"]
@@ -520,7 +537,7 @@ class ProposalViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         keep = {"index", "index_results", "edit", "history", "history_results"}
-        return _keep_urls(super().get_urlpatterns(), keep)
+        return keep_urls(super().get_urlpatterns(), keep)
 
 
 # --- moderation queue ---------------------------------------------------------------------------
@@ -529,7 +546,7 @@ class ProposalViewSet(ModelViewSet):
 def proposals_to_review(user):
     open_reports = Count("reports", filter=Q(reports__status=Report.Status.OPEN))
     return (
-        _scoped(
+        scoped_to_staffed(
             Proposal.objects.select_related("council__community", "author"),
             user,
             "council__community",
@@ -543,7 +560,7 @@ def proposals_to_review(user):
 def comments_to_review(user):
     open_reports = Count("reports", filter=Q(reports__status=Report.Status.OPEN))
     return (
-        _scoped(
+        scoped_to_staffed(
             Comment.objects.select_related("proposal__council__community", "author"),
             user,
             "proposal__council__community",
@@ -620,7 +637,7 @@ class ModerationReviewView(ServiceFormMixin, BaseObjectMixin, WagtailAdminTempla
         return super().dispatch(request, *args, **kwargs)
 
     def get_base_object_queryset(self):
-        return _scoped(self.model.objects.all(), self.request.user, self.lookup)
+        return scoped_to_staffed(self.model.objects.all(), self.request.user, self.lookup)
 
     def get_success_url(self):
         return reverse(f"{self.url_namespace}:index")
@@ -690,7 +707,7 @@ class ModerationViewSet(ViewSet):
 
 
 def _agenda_choices(user, council=None):
-    qs = _scoped(
+    qs = scoped_to_staffed(
         Proposal.objects.select_related("council__community").exclude(
             status__in=[Proposal.Status.DRAFT, Proposal.Status.WITHDRAWN]
         ),
@@ -715,7 +732,7 @@ class MeetingScheduleForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["council"].queryset = _scoped(
+        self.fields["council"].queryset = scoped_to_staffed(
             Council.objects.select_related("community"), user, "community"
         )
         self.fields["agenda"].queryset = _agenda_choices(user)
@@ -837,7 +854,7 @@ class MeetingRecordView(ObjectFormView):
 
 class MeetingIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return _scoped(
+        return scoped_to_staffed(
             Meeting.objects.select_related("council__community"),
             self.request.user,
             "council__community",
@@ -846,7 +863,7 @@ class MeetingIndexView(generic.IndexView):
 
 class MeetingHistoryView(HistoryView):
     def get_base_object_queryset(self):
-        return _scoped(Meeting.objects.all(), self.request.user, "council__community")
+        return scoped_to_staffed(Meeting.objects.all(), self.request.user, "council__community")
 
 
 class MeetingViewSet(ModelViewSet):
@@ -873,7 +890,7 @@ class MeetingViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         keep = {"index", "index_results", "add", "edit", "history", "history_results"}
-        return _keep_urls(super().get_urlpatterns(), keep)
+        return keep_urls(super().get_urlpatterns(), keep)
 
 
 # --- council rules -----------------------------------------------------------------------------
@@ -952,12 +969,14 @@ class CouncilCreateView(NewObjectView):
 
 class CouncilIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return _scoped(Council.objects.select_related("community"), self.request.user, "community")
+        return scoped_to_staffed(
+            Council.objects.select_related("community"), self.request.user, "community"
+        )
 
 
 class CouncilHistoryView(HistoryView):
     def get_base_object_queryset(self):
-        return _scoped(Council.objects.all(), self.request.user, "community")
+        return scoped_to_staffed(Council.objects.all(), self.request.user, "community")
 
 
 class CouncilViewSet(ModelViewSet):
@@ -991,7 +1010,7 @@ class CouncilViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         keep = {"index", "index_results", "add", "edit", "history", "history_results"}
-        return _keep_urls(super().get_urlpatterns(), keep)
+        return keep_urls(super().get_urlpatterns(), keep)
 
 
 class CouncilViewSetGroup(ViewSetGroup):

@@ -7,10 +7,78 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
+from config.drafts import parse_client_key
 
 from .models import Need, Skill, Task, Team
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+
+# Assisted participation: how many residents the "Filed for a resident" select lists at once;
+# staff narrow a larger community with the search box (name, phone or e-mail).
+RESIDENT_CHOICES = 200
+
+
+def resident_label(user) -> str:
+    """Name and the last four digits of the phone: enough to tell two Wang Fangs apart."""
+    name = user.get_display_name()
+    phone = (getattr(user, "phone", "") or "").strip()
+    return f"{name} · …{phone[-4:]}" if phone else name
+
+
+def search_residents(residents, query: str):
+    from django.db.models import Q
+
+    query = (query or "").strip()[:60]
+    if query:
+        # Phones are stored as +8613800001234: "138 0000 1234" finds them too.
+        digits = "".join(ch for ch in query if ch not in " -()")
+        residents = residents.filter(
+            Q(display_name__icontains=query)
+            | Q(phone__contains=digits or query)
+            | Q(email__icontains=query)
+        )
+    return residents
+
+
+def add_resident_field(form, residents, *, query: str = "") -> None:
+    """Adds the optional `on_behalf_of` select (staff only): it accepts any of `residents` and
+    lists those matching `query` (at most RESIDENT_CHOICES, the chosen one always)."""
+    from django.contrib.auth import get_user_model
+
+    class ResidentField(forms.ModelChoiceField):
+        def to_python(self, value):
+            if value in self.empty_values:
+                return None
+            text = str(value).strip()
+            if not text.isdigit() or not 1 <= int(text) <= 2**63 - 1:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                )
+            return super().to_python(value)
+
+        def label_from_instance(self, obj):
+            return resident_label(obj)
+
+    field = ResidentField(
+        label=_("Resident"),
+        queryset=residents if residents is not None else get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Nobody: I am filing it myself"),
+        help_text=_(
+            "Choose the resident who came to the service station. The page will say that you "
+            "filed it with them."
+        ),
+    )
+    form.fields["on_behalf_of"] = field
+    shown = list(
+        search_residents(field.queryset, query).order_by("display_name", "pk")[:RESIDENT_CHOICES]
+    )
+    chosen = form.data.get("on_behalf_of") if form.is_bound else form.initial.get("on_behalf_of")
+    if chosen and str(chosen).isdigit() and all(str(u.pk) != str(chosen) for u in shown):
+        shown += list(field.queryset.filter(pk=int(chosen))[:1]) if int(chosen) < 2**63 else []
+    field.widget.choices = [("", field.empty_label)] + [(u.pk, resident_label(u)) for u in shown]
+    form.resident_count = len(shown)
+    form.resident_query = (query or "").strip()[:60]
 
 
 class DateInput(forms.DateInput):
@@ -203,11 +271,19 @@ class NeedForm(forms.Form):
         required=False,
         help_text=_("Only community staff and the team that helps will see the details."),
     )
+    # Made per draft by the phone's script (site/static/js/pwa.js): sent twice, filed once.
+    client_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, communities=None, **kwargs):
+    def clean_client_key(self):
+        return parse_client_key(self.cleaned_data.get("client_key"))
+
+    def __init__(self, *args, communities=None, residents=None, resident_query="", **kwargs):
         super().__init__(*args, **kwargs)
         if communities is not None:
             self.fields["community"].queryset = communities
             choices = list(communities)
             if len(choices) == 1:
                 self.initial.setdefault("community", choices[0].pk)
+        if residents is not None:
+            # Staff only: "Filed for a resident" (assisted participation).
+            add_resident_field(self, residents, query=resident_query)

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
@@ -151,9 +152,9 @@ class TeamMembership(models.Model):
         MEMBER = "member", _("Member")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("team membership", "Pending")
         ACTIVE = "active", _("Active")
-        DECLINED = "declined", _("Declined")
+        DECLINED = "declined", pgettext_lazy("team membership", "Declined")
         LEFT = "left", _("Left")
 
     team = ParentalKey(
@@ -209,9 +210,9 @@ class Need(models.Model):
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
+        OPEN = "open", pgettext_lazy("need status", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("need status", "Accepted")
+        DECLINED = "declined", pgettext_lazy("need status", "Declined")
 
     # The skill a task created from a need of this category asks for.
     CATEGORY_SKILL = {
@@ -302,11 +303,11 @@ class Task(models.Model):
         EMERGENCY = "emergency", _("Emergency")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("task status", "Open")
         CLAIMED = "claimed", _("Claimed")
         IN_PROGRESS = "in_progress", _("In progress")
         DONE = "done", _("Done")
-        VERIFIED = "verified", _("Verified")
+        VERIFIED = "verified", pgettext_lazy("task status", "Verified")
         CANCELLED = "cancelled", _("Cancelled")
 
     HELD = ("claimed", "in_progress", "done", "verified")
@@ -475,9 +476,9 @@ class ServiceRecord(models.Model):
         STAFF = "staff", _("Logged by community staff")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("hours status", "Pending")
         APPROVED = "approved", _("Approved")
-        DECLINED = "declined", _("Declined")
+        DECLINED = "declined", pgettext_lazy("hours status", "Declined")
 
     volunteer = models.ForeignKey(
         settings.AUTH_USER_MODEL,

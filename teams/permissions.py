@@ -291,6 +291,22 @@ def can_file_need(user, community: Community) -> bool:
     return _signed_in(user) and is_verified_member(user, community)
 
 
+def may_file_needs_for_residents(user, community: Community) -> bool:
+    """Assisted participation, the role part: staff of the community (or above it)."""
+    return _signed_in(user) and is_staff_of(user, community)
+
+
+def may_file_need_for(user, community: Community, resident) -> bool:
+    """Staff of the community file a need for a verified member who came to the service
+    station (never for themselves, never for a pending member)."""
+    return (
+        resident is not None
+        and getattr(resident, "pk", None) != getattr(user, "pk", None)
+        and may_file_needs_for_residents(user, community)
+        and is_verified_member(resident, community)
+    )
+
+
 def may_decide_need(user, need: Need) -> bool:
     return _signed_in(user) and is_staff_of(user, need.community)
 

@@ -1,6 +1,7 @@
 """API shapes for teams, tasks, hours, needs and /me (field names as in the design)."""
 
 import datetime
+import uuid
 from decimal import Decimal
 from typing import Literal
 
@@ -161,6 +162,15 @@ class NeedIn(Schema):
     category: Literal["elderly-care", "child-care", "cleaning", "counselling", "repairs", "other"]
     description: str = Field(..., min_length=1, max_length=2000)
     private: bool = False
+    client_key: uuid.UUID | None = Field(
+        None,
+        description="A key the client makes per draft: sending the same key again returns the "
+        "request it already made instead of a second one.",
+    )
+    on_behalf_of: int | None = Field(
+        None,
+        description="Staff only: ask for help for this verified resident (assisted participation).",
+    )
 
 
 class NeedOut(Schema):
@@ -170,6 +180,9 @@ class NeedOut(Schema):
     description: str
     private: bool
     community: Ref
+    assisted: bool = Field(
+        False, description="Filed by staff for the resident at the service station."
+    )
     task: Ref | None = None
     decline_reason: str
     created_at: datetime.datetime

@@ -3,6 +3,7 @@
 """
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
@@ -83,9 +84,10 @@ def _form_errors_as_messages(request, form) -> None:
             messages.error(request, f"{label}: {error}" if label else error)
 
 
-def _mark_visible(user, tasks) -> list:
-    """Set `visible` on each task: may the user see its details? Two queries at most."""
-    check = perms.task_details_checker(user)
+def _mark_visible(user, tasks, check=None) -> list:
+    """Set `visible` on each task: may the user see its details? Three queries at most, once
+    per `check` (pass one checker to mark several lists)."""
+    check = check or perms.task_details_checker(user)
     tasks = list(tasks)
     for task in tasks:
         task.visible = check(task)
@@ -261,12 +263,22 @@ def _require_board_access(user, team):
 def team_board(request, pk):
     team = _get_team(pk)
     user = request.user
-    _require_board_access(user, team)
+    # The person's role in the team, one query for both is_team_member and is_team_leader.
+    role = (
+        perms.active_team_memberships(user)
+        .filter(team_id=team.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None and not perms.can_manage_team(user, team):
+        _require_board_access(user, team)
+    check = perms.task_details_checker(user)  # shared by both lists: its queries run once
     held = _mark_visible(
         user,
         Task.objects.for_lists()
         .filter(team=team, status__in=IN_HAND)
         .order_by("-updated_at")[:LIST_LIMIT],
+        check,
     )
     communities = list(team.communities.all())
     claimable = _mark_visible(
@@ -276,8 +288,9 @@ def team_board(request, pk):
             skill_ids={s.pk for s in team.skills.all()},
             community_paths=[c.path for c in communities],
         ),
+        check,
     )
-    is_leader = perms.is_team_leader(user, team)
+    is_leader = role == TeamMembership.Role.LEADER
     since = (
         Event.objects.filter(topic=f"team:{team.pk}").order_by("-id").values_list("id", flat=True)
     ).first()
@@ -684,7 +697,7 @@ def _dispatch_context(user, communities, form):
     community_ids = list(communities.values_list("pk", flat=True))
     needs = list(
         Need.objects.filter(community_id__in=community_ids, status=Need.Status.OPEN)
-        .select_related("community", "requester")
+        .select_related("community", "requester", "recorded_by")
         .order_by("created_at", "id")[:LIST_LIMIT]
     )
     team_choices = None
@@ -763,9 +776,42 @@ def my_needs(request):
         memberships__status=Membership.Status.VERIFIED,
         kind=Community.Kind.COMMUNITY,
     ).order_by("path")
-    form = NeedForm(communities=communities)
-    if request.method == "POST":
-        form = NeedForm(request.POST, communities=communities)
+    # Staff may file a need for a resident who came to the service station (assisted).
+    residents = None
+    staffed = staffed_communities(user).filter(kind=Community.Kind.COMMUNITY)
+    if staffed.exists():
+        communities = Community.objects.filter(
+            Q(pk__in=communities.values("pk")) | Q(pk__in=staffed.values("pk"))
+        ).order_by("path")
+        residents = (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                memberships__community__in=staffed,
+                memberships__status=Membership.Status.VERIFIED,
+            )
+            .exclude(pk=user.pk)
+            .distinct()
+        )
+    resident_query = (request.POST or request.GET).get("resident_q", "")
+    if request.method != "POST":
+        form = NeedForm(communities=communities, residents=residents, resident_query=resident_query)
+    elif "find_resident" in request.POST:
+        # "Find" in the resident section: show the narrowed list, keep what was typed.
+        initial = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        form = NeedForm(
+            initial=initial,
+            communities=communities,
+            residents=residents,
+            resident_query=resident_query,
+        )
+    else:
+        form = NeedForm(
+            request.POST,
+            communities=communities,
+            residents=residents,
+            resident_query=resident_query,
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -775,17 +821,26 @@ def my_needs(request):
                     category=data["category"],
                     description=data["description"],
                     private=data["private"],
+                    client_key=data.get("client_key"),
+                    on_behalf_of=data.get("on_behalf_of"),
                 )
             except (ServiceError, ValidationError) as exc:
                 _apply_error(request, exc, form)
             else:
-                messages.success(
-                    request, _("Your request was sent. Community staff will get back to you.")
-                )
+                if data.get("on_behalf_of"):
+                    messages.success(
+                        request,
+                        _("The request was filed for %(name)s.")
+                        % {"name": data["on_behalf_of"].get_display_name()},
+                    )
+                else:
+                    messages.success(
+                        request, _("Your request was sent. Community staff will get back to you.")
+                    )
                 return redirect("teams:my_needs")
     needs = list(
-        Need.objects.filter(requester=user)
-        .select_related("community", "task", "task__team")
+        Need.objects.filter(Q(requester=user) | Q(recorded_by=user))
+        .select_related("community", "task", "task__team", "requester", "recorded_by")
         .order_by("-created_at", "-id")[:LIST_LIMIT]
     )
     can_file = request.method == "POST" or communities.exists()

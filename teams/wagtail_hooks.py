@@ -35,7 +35,12 @@ from wagtail.permission_policies import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from communities.models import Community, Membership
-from communities.permissions import is_staff_of, staffed_communities
+from communities.permissions import (
+    is_staff_of,
+    keep_urls,
+    scoped_to_staffed,
+    staffed_communities,
+)
 from config.errors import ServiceError
 
 from . import permissions as perms
@@ -59,6 +64,11 @@ LOG_ACTIONS = [
     ("linli.team.approve", _("Approve team member"), _("Team member approved")),
     ("linli.team.decline", _("Decline team member"), _("Team member declined")),
     ("linli.need.file", _("File a need"), _("Need filed")),
+    (
+        "linli.need.assisted",
+        _("File a need for a resident"),
+        _("Need filed by staff for a resident at the service station"),
+    ),
     ("linli.need.accept", _("Accept need"), _("Need accepted")),
     ("linli.need.decline", _("Decline need"), _("Need declined")),
 ]
@@ -160,16 +170,6 @@ for _model, _policy in (
     register_permission_policy(_model, _policy, exact_class=True)
 
 
-def _scoped(queryset, user, lookup):
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return queryset
-    return queryset.filter(**{f"{lookup}__in": staffed_communities(user)}).distinct()
-
-
-def _keep_urls(patterns, keep):
-    return [pattern for pattern in patterns if pattern.name in keep]
-
-
 # --- decision pages (one form on Wagtail's generic form template) -------------------------------
 
 
@@ -187,7 +187,7 @@ class DecisionView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplate
     lookup = "community"
 
     def get_base_object_queryset(self):
-        return _scoped(self.model.objects.all(), self.request.user, self.lookup)
+        return scoped_to_staffed(self.model.objects.all(), self.request.user, self.lookup)
 
     def get_page_subtitle(self):
         return str(self.object)
@@ -377,7 +377,7 @@ class TaskFilterSet(WagtailFilterSet):
 
 class TaskIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return _scoped(
+        return scoped_to_staffed(
             Task.objects.select_related("community", "team"), self.request.user, "community"
         )
 
@@ -396,7 +396,7 @@ class TaskIndexView(generic.IndexView):
 
 class TaskEditView(generic.EditView):
     def get_queryset(self):
-        return _scoped(Task.objects.all(), self.request.user, "community")
+        return scoped_to_staffed(Task.objects.all(), self.request.user, "community")
 
     @property
     def header_more_buttons(self):
@@ -414,7 +414,7 @@ class TaskEditView(generic.EditView):
 
 class TaskHistoryView(HistoryView):
     def get_base_object_queryset(self):
-        return _scoped(Task.objects.all(), self.request.user, "community")
+        return scoped_to_staffed(Task.objects.all(), self.request.user, "community")
 
 
 class TaskViewSet(ModelViewSet):
@@ -454,7 +454,7 @@ class TaskViewSet(ModelViewSet):
     def get_urlpatterns(self):
         keep = {"index", "index_results", "add", "edit", "history", "history_results", "usage"}
         return [
-            *_keep_urls(super().get_urlpatterns(), keep),
+            *keep_urls(super().get_urlpatterns(), keep),
             path("status/<int:pk>/", self.status_view, name="status"),
         ]
 
@@ -521,7 +521,7 @@ class NeedDecisionView(DecisionView):
 
 class NeedIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return _scoped(
+        return scoped_to_staffed(
             Need.objects.select_related("community", "requester"), self.request.user, "community"
         )
 
@@ -529,10 +529,11 @@ class NeedIndexView(generic.IndexView):
 class NeedFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Need.Status.choices)
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Need.Category.choices)
+    assisted = django_filters.BooleanFilter(label=_("Filed for a resident"))
 
     class Meta:
         model = Need
-        fields = ["status", "category"]
+        fields = ["status", "category", "assisted"]
 
 
 class NeedViewSet(ModelViewSet):
@@ -543,7 +544,7 @@ class NeedViewSet(ModelViewSet):
     index_view_class = NeedIndexView
     edit_view_class = NeedDecisionView
     copy_view_enabled = False
-    list_display = ["__str__", "requester", "status", "private", "created_at"]
+    list_display = ["__str__", "requester", "status", "private", "assisted", "created_at"]
     filterset_class = NeedFilterSet
     search_fields = ["description"]
     ordering = ["-created_at"]
@@ -556,7 +557,7 @@ class NeedViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         keep = {"index", "index_results", "edit", "history", "history_results", "usage"}
-        return _keep_urls(super().get_urlpatterns(), keep)
+        return keep_urls(super().get_urlpatterns(), keep)
 
 
 # --- service records ---------------------------------------------------------------------------
@@ -604,7 +605,7 @@ class ReviewView(DecisionView):
 
 class ServiceRecordIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return _scoped(
+        return scoped_to_staffed(
             ServiceRecord.objects.select_related("volunteer", "team", "task"),
             self.request.user,
             "task__community",
@@ -649,7 +650,7 @@ class ServiceRecordViewSet(ModelViewSet):
     def get_urlpatterns(self):
         # Never deleted: no delete view; reviewed through the services.
         keep = {"index", "index_results", "edit", "history", "history_results", "usage"}
-        return _keep_urls(super().get_urlpatterns(), keep)
+        return keep_urls(super().get_urlpatterns(), keep)
 
 
 # --- teams and skills --------------------------------------------------------------------------
@@ -680,17 +681,17 @@ class TeamForm(WagtailAdminModelForm):
 
 class TeamHistoryView(HistoryView):
     def get_base_object_queryset(self):
-        return _scoped(Team.objects.all(), self.request.user, "communities")
+        return scoped_to_staffed(Team.objects.all(), self.request.user, "communities")
 
 
 class TeamIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return _scoped(Team.objects.all(), self.request.user, "communities")
+        return scoped_to_staffed(Team.objects.all(), self.request.user, "communities")
 
 
 class TeamEditView(generic.EditView):
     def get_queryset(self):
-        return _scoped(Team.objects.all(), self.request.user, "communities")
+        return scoped_to_staffed(Team.objects.all(), self.request.user, "communities")
 
 
 class TeamViewSet(ModelViewSet):
@@ -724,7 +725,7 @@ class TeamViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         keep = {"index", "index_results", "add", "edit", "history", "history_results", "usage"}
-        return _keep_urls(super().get_urlpatterns(), keep)
+        return keep_urls(super().get_urlpatterns(), keep)
 
 
 class SkillViewSet(ModelViewSet):

@@ -39,3 +39,6 @@ def pytest_collection_modifyitems(config, items):
                 if require_browser:
                     raise pytest.UsageError("REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
                 item.add_marker(pytest.mark.skip(reason="needs /usr/bin/chromium"))
+    # Playwright's sync API keeps an event loop marked running in the main thread until the
+    # session ends, so browser tests go last: no asyncio test runs after them.
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath).replace(os.sep, "/"))

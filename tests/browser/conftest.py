@@ -212,3 +212,211 @@ def open_page(browser, live_site):
     yield _open
     for context in contexts:
         context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo site: `manage.py load_demo --force` on its own database and daphne, for page-wide
+# checks (phones, large text, axe-core). People are the demo accounts, keyed by the part of
+# their e-mail before the "@": admin, staff, resident1..resident6, leader1, leader2, volunteer1,
+# newcomer (all with communities.demo.PASSWORD). `paths` names pages by what they show.
+
+DEMO_WORLD = r"""
+import json
+from django.test import Client
+from accounts.models import User
+from communities.models import Community
+from deliberation.models import Council, Meeting, Proposal
+from teams.models import Need, Task, Team, TeamMembership
+from brands.models import BrandPage, HomePage, NewsPage
+
+yuling = Community.objects.get(name="玉岭社区", kind="community")
+council = Council.objects.get(community=yuling)
+people = {u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@example.com")}
+public = Proposal.objects.filter(council=council).exclude(
+    status__in=["draft", "submitted", "withdrawn"])
+voting = public.filter(status="voting").first() or public.first()
+env = (TeamMembership.objects.filter(user=people["leader1"], role="leader")
+       .select_related("team").first().team)
+task = Task.objects.filter(team=env).order_by("-id").first() or Task.objects.order_by("id").first()
+open_task = Task.objects.filter(status="open").order_by("id").first()
+meeting = Meeting.objects.filter(council=council).order_by("id").first()
+home = HomePage.objects.live().first()
+brand = BrandPage.objects.live().first()
+news = NewsPage.objects.live().first()
+
+def cookie(user):
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+paths = {
+    "home": home.url if home else "/",
+    "brand_index": brand.get_parent().url if brand else None,
+    "brand": brand.url if brand else None,
+    "news_index": news.get_parent().url if news else None,
+    "news": news.url if news else None,
+    "search": "/search/?q=" + "垃圾",
+    "communities": "/communities/",
+    "community": f"/communities/{yuling.pk}/",
+    "council_index": "/council/",
+    "council": f"/council/{yuling.pk}/",
+    "proposal": f"/council/proposals/{voting.pk}/",
+    "propose": f"/council/{yuling.pk}/new/",
+    "my_proposals": "/council/mine/",
+    "meetings": f"/council/{yuling.pk}/meetings/",
+    "meeting": f"/council/meetings/{meeting.pk}/" if meeting else None,
+    "teams": "/teams/",
+    "team": f"/teams/{env.pk}/",
+    "team_board": f"/teams/{env.pk}/board/",
+    "team_hours": f"/teams/{env.pk}/hours/",
+    "task": f"/teams/tasks/{task.pk}/",
+    "open_task": f"/teams/tasks/{open_task.pk}/" if open_task else None,
+    "my_tasks": "/teams/my/tasks/",
+    "my_hours": "/teams/my/hours/",
+    "needs": "/teams/needs/",
+    "notifications": "/live/notifications/",
+    "dispatch": "/teams/dispatch/",
+    "managed": "/communities/managed/",
+    "requests": f"/communities/{yuling.pk}/requests/",
+    "meeting_new": f"/council/{yuling.pk}/meetings/new/",
+    "profile": "/me/",
+    "login": "/accounts/login/",
+    "signup": "/accounts/signup/",
+}
+print("DEMO=" + json.dumps({
+    "cookies": {key: cookie(user) for key, user in people.items()},
+    "ids": {"community": yuling.pk, "council": council.pk, "proposal": voting.pk,
+            "team": env.pk, "task": task.pk},
+    "paths": paths,
+}))
+"""
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """{"url", "world": {"cookies", "ids", "paths"}, "log"}: daphne over the loaded demo data."""
+    tmp = tmp_path_factory.mktemp("demo-site")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        LINLI_VAR_DIR=str(tmp),
+        PYTHONUNBUFFERED="1",
+    )
+    dropped = None
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith("postgres"):
+        base, _, name = database_url.rpartition("/")
+        db_name = f"{name.split('?')[0]}_demo_{os.getpid()}"
+        _postgres(database_url, f'DROP DATABASE IF EXISTS "{db_name}"')
+        _postgres(database_url, f'CREATE DATABASE "{db_name}"')
+        env["DATABASE_URL"] = f"{base}/{db_name}"
+        dropped = db_name
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+        env["REDIS_PREFIX"] = f"{os.environ.get('REDIS_PREFIX', 'linli')}_demo_{os.getpid()}"
+
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    server = None
+    try:
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*manage, "load_demo", "--force"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        made = subprocess.run(
+            [*manage, "shell", "-c", DEMO_WORLD],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        line = next(x for x in made.stdout.splitlines() if x.startswith("DEMO="))
+        world = json.loads(line[len("DEMO=") :])
+
+        port = _free_port()
+        log_path = tmp / "daphne.log"
+        with open(log_path, "wb") as log:
+            daphne = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+            server = subprocess.Popen(
+                [*daphne, "config.asgi:application"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/teams/", timeout=5):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log_path.read_text(errors="replace")[-3000:]) from None
+                time.sleep(0.2)
+        yield {"url": url, "world": world, "log": log_path}
+    finally:
+        if server is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+        if dropped:
+            _postgres(database_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+
+
+@pytest.fixture
+def open_demo_page(browser, demo_site):
+    """open_demo_page(who, path, *, width=360, height=800, scale=1, large_text=False,
+    bypass_csp=False, javascript=True, locale="zh-CN") -> a page of a fresh context on the
+    demo site, signed in as `who` (admin, staff, resident1, leader1, volunteer1, ...) or
+    anonymous (who=None). `path` may also be a key of demo_site["world"]["paths"].
+    large_text sets the anonymous large-text cookie (signed-in people keep their saved choice)."""
+    contexts = []
+    world = demo_site["world"]
+
+    def _open(
+        who,
+        path,
+        *,
+        width=360,
+        height=800,
+        scale=1,
+        large_text=False,
+        bypass_csp=False,
+        javascript=True,
+        locale="zh-CN",
+    ):
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            device_scale_factor=scale,
+            locale=locale,
+            base_url=demo_site["url"],
+            bypass_csp=bypass_csp,
+            java_script_enabled=javascript,
+        )
+        contexts.append(context)
+        cookies = []
+        if who is not None:
+            cookies.append(
+                {"name": "sessionid", "value": world["cookies"][who], "url": demo_site["url"]}
+            )
+        if large_text:
+            cookies.append({"name": "linli_large_text", "value": "1", "url": demo_site["url"]})
+        if cookies:
+            context.add_cookies(cookies)
+        page = context.new_page()
+        page.goto(world["paths"].get(path) or path)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()

@@ -151,3 +151,65 @@ def test_the_up_to_date_check_notices_a_new_string(tmp_path, monkeypatch, settin
     settings.LOCALE_PATHS = [str(root / "locale")]
     problems = _missing_strings(root, target)
     assert any("A string nobody translated yet" in p for p in problems), problems
+
+
+# --- English -------------------------------------------------------------------------------------
+# English is the source language: its catalog holds every msgid with an empty msgstr (gettext
+# then shows the msgid itself). It must list every string of the code, like the Chinese one.
+
+EN_CATALOGS = sorted((LOCALE_DIR / "en" / "LC_MESSAGES").glob("*.po"))
+
+
+def _ids(catalog) -> set:
+    return {
+        (message.context, message.id if isinstance(message.id, str) else message.id[0])
+        for message in catalog
+        if message.id
+    }
+
+
+def test_the_english_catalog_exists_and_is_clean():
+    assert (LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po") in EN_CATALOGS
+    for path in EN_CATALOGS:
+        catalog = _read(path)
+        assert dict(catalog.mime_headers).get("Language") == "en", path.name
+        assert not catalog.fuzzy, f"the header of {path.name} is still marked fuzzy"
+        assert not [m.id for m in catalog if m.id and m.fuzzy], path.name
+
+
+@needs_gettext
+def test_the_english_catalog_is_up_to_date_with_the_code(tmp_path, monkeypatch, settings):
+    root = tmp_path / "project"
+    root.mkdir()
+    base = Path(settings.BASE_DIR)
+    for entry in base.iterdir():
+        if entry.name.startswith(".") or entry.name in IGNORED_DIRS or entry.name == "locale":
+            continue
+        (root / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    target = root / "locale" / "en" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    before = {}
+    for path in EN_CATALOGS:
+        shutil.copy(path, target / path.name)
+        before[path.stem] = _ids(_read(path))
+    monkeypatch.chdir(root)
+    settings.LOCALE_PATHS = [str(root / "locale")]
+    missing = []
+    for domain in ("django", "djangojs"):
+        call_command(
+            "makemessages",
+            locale=["en"],
+            domain=domain,
+            symlinks=True,
+            ignore_patterns=IGNORE_PATTERNS,
+            no_obsolete=True,
+            verbosity=0,
+        )
+        extracted = target / f"{domain}.po"
+        if extracted.exists():
+            new = _ids(_read(extracted)) - before.get(domain, set())
+            missing += [f"{domain}: {msgid!r}" for _context, msgid in sorted(new, key=str)]
+    assert not missing, (
+        f"{len(missing)} string(s) in the code are missing from locale/en "
+        "(run `make makemessages`):\n" + "\n".join(missing)
+    )

@@ -401,9 +401,9 @@ def test_photos_type_size_and_count(world, settings, tmp_path):
     gif = SimpleUploadedFile("d.gif", _image("GIF").read(), content_type="image/gif")
     assert upload(gif).status_code == 400
 
-    from deliberation import models
+    from teams.models import MAX_PHOTO_BYTES
 
-    big = SimpleUploadedFile("e.png", b"0" * (models.MAX_PHOTO_BYTES + 1), content_type="image/png")
+    big = SimpleUploadedFile("e.png", b"0" * (MAX_PHOTO_BYTES + 1), content_type="image/png")
     assert upload(big).status_code == 400
 
     more = [

@@ -353,7 +353,7 @@ def test_new_proposal_errors_are_shown_on_the_form(world):
     bad = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
     response = client.post(path, {"title": "t", "body": "b", "category": "other", "photos": [bad]})
     assert response.status_code == 400
-    assert "Upload JPEG, PNG or WebP photos." in html_of(response)
+    assert "Upload a JPEG, PNG or WebP photo." in html_of(response)
     assert 'id="id_photos_error"' in html_of(response)
 
     files = [png_file(f"{i}.png") for i in range(5)]

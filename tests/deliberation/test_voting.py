@@ -321,3 +321,19 @@ def test_decided_event_and_community_event(world):
     assert Event.objects.filter(
         topic=f"community:{world.yuling.pk}", type="proposal.decided"
     ).exists()
+
+
+def test_own_votes_are_audited_in_the_same_transaction(world):
+    proposal = make_proposal(world, status="voting")
+    services.cast_vote(actor=world.resident, proposal=proposal, choice="support")
+    services.cast_vote(actor=world.resident, proposal=proposal, choice="oppose")
+    vote = Vote.objects.get(proposal=proposal, voter=world.resident)
+    entries = list(ModelLogEntry.objects.filter(action="linli.vote.cast").order_by("pk"))
+    assert [e.data["choice"] for e in entries] == ["support", "oppose"]
+    assert {(e.user_id, e.object_id) for e in entries} == {(world.resident.pk, str(vote.pk))}
+    assert entries[0].data["proposal"] == proposal.pk
+    # a refused vote leaves no entry
+    Proposal.objects.filter(pk=proposal.pk).update(status="discussion")
+    with pytest.raises(Conflict):
+        services.cast_vote(actor=world.resident, proposal=proposal, choice="abstain")
+    assert ModelLogEntry.objects.filter(action="linli.vote.cast").count() == 2
