@@ -2,6 +2,9 @@
 
     python -m bench.fanout [--clients 1000] [--events 20] [--interval 1.0] [--client-procs 2]
 
+    from bench import fanout
+    figures = fanout.run(["--clients", "500"])   # or run({"clients": 500}); a dict of figures
+
 One run measures, with the same N clients:
   1. the floor: a bare `websockets` broadcast server (bench/floor.py);
   2. Linli, one daphne process of config.asgi:application (in-memory channel layer);
@@ -12,20 +15,29 @@ should receive every event the task's topic logs. Latency is receive time minus 
 the driver sent the request (same machine, same clock). Everything runs on loopback spare ports
 against a throwaway database (SQLite under var/bench/, or DATABASE_URL) and a private
 redis-server (or REDIS_URL, under a private prefix); all of it is stopped at the end.
+
+The scenarios take turns in `--rounds` rounds (default 2), each with its share of the counted
+actions, so that a change in the machine's load falls on all of them alike; the servers are
+started once. Each scenario's round starts with `--warmup` actions (default 1) that the
+clients receive but that are not counted: the floor publishes once, Linli claims the task
+and gives it back (release). The driver keeps one HTTP connection per server open (as an app
+does), so a request's latency does not include a TCP handshake, and it reads the ids of the
+events it caused from the log only after the run (an event belongs to the action whose
+request was under way when its row was written), so no database work of its own competes
+with the fan-out.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import multiprocessing as mp
 import os
 import shutil
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 
 from bench.servers import (
@@ -55,8 +67,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+def _figure(value: float) -> float | None:
+    return None if value != value else round(value, 2)  # NaN -> None
+
+
 @dataclass
 class Result:
+    key: str
     label: str
     clients: int
     subscribed: int = 0
@@ -67,6 +84,16 @@ class Result:
     from_log_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    def merge(self, other: Result) -> None:
+        """Add another round of the same scenario."""
+        self.subscribed = min(self.subscribed, other.subscribed)
+        self.events += other.events
+        self.deliveries += other.deliveries
+        self.lost += other.lost
+        self.latencies_ms += other.latencies_ms
+        self.from_log_ms += other.from_log_ms
+        self.errors += [e for e in other.errors if e not in self.errors]
+
     def stats(self, values=None) -> dict[str, float]:
         values = sorted(self.latencies_ms if values is None else values)
         return {
@@ -75,6 +102,39 @@ class Result:
             "p99": percentile(values, 99),
             "max": values[-1] if values else float("nan"),
         }
+
+    def as_dict(self, floor: Result | None) -> dict:
+        figures = {k: _figure(v) for k, v in self.stats().items()}
+        data = {
+            "key": self.key,
+            "label": self.label,
+            "clients": self.clients,
+            "subscribers": self.subscribed,
+            "events": self.events,
+            "deliveries": self.deliveries,
+            "lost": self.lost,
+            **figures,
+            "from_log": (
+                {k: _figure(v) for k, v in self.stats(self.from_log_ms).items()}
+                if self.from_log_ms
+                else None
+            ),
+            "ratio_p50": None,
+            "ratio_p99": None,
+            "met": None,
+            "errors": list(self.errors),
+        }
+        if floor is not None and floor is not self and floor.latencies_ms and self.latencies_ms:
+            f = floor.stats()
+            s = self.stats()
+            data["ratio_p50"] = round(s["p50"] / f["p50"], 3)
+            data["ratio_p99"] = round(s["p99"] / f["p99"], 3)
+            data["met"] = bool(
+                data["ratio_p50"] <= TARGET_RATIO
+                and data["ratio_p99"] <= TARGET_RATIO
+                and self.lost == 0
+            )
+        return data
 
 
 # --- client processes --------------------------------------------------------------------
@@ -142,96 +202,158 @@ class ClientPool:
             conn.close()
 
 
-def measure(label, *, urls, topic, args, act, before=None) -> Result:
-    """Subscribe the clients, run `act(k)` -> (sent_at, [event ids], {id: logged_at}) per
-    event, then compare what every client received with what was sent."""
-    result = Result(label=label, clients=args.clients)
+def measure(key, label, *, urls, topic, args, act, warm, resolve=None) -> Result:
+    """Subscribe the clients, run `warm(w)` for the uncounted warm-up actions and `act(k)` for
+    the counted ones, each -> (sent_at, replied_at, [event ids]); `resolve(windows)`, if given,
+    finds the event ids of each counted action afterwards -> ([ids per action], {id: logged_at},
+    [ids of the topic in no window]). Then compares what every client received with what was
+    sent."""
+    result = Result(key=key, label=label, clients=args.clients)
     pool = ClientPool(urls=urls, topic=topic, clients=args.clients, procs=args.client_procs)
     try:
         result.subscribed, result.errors = pool.wait_ready()
-        if before:
-            before()
         time.sleep(0.5)
+        for w in range(args.warmup):
+            warm(w)
+            time.sleep(args.interval)
+        windows = []
+        for k in range(args.events):
+            windows.append(act(k))
+            time.sleep(args.interval)
         sent_at: dict[int, float] = {}
         logged_at: dict[int, float] = {}
-        for k in range(args.events):
-            t_sent, ids, logged = act(k)
+        unmatched: list[int] = []
+        if resolve is not None:
+            ids_per_action, logged_at, unmatched = resolve(windows)
+        else:
+            ids_per_action = [ids for _sent, _replied, ids in windows]
+        for (t_sent, _replied, _ids), ids in zip(windows, ids_per_action, strict=True):
             for event_id in ids:
                 sent_at[event_id] = t_sent
-            logged_at.update(logged)
-            time.sleep(args.interval)
-        received = pool.collect(sorted(sent_at), grace=args.grace)
+        expected_ids = sorted(set(sent_at) | set(unmatched))
+        received = pool.collect(expected_ids, grace=args.grace)
     finally:
         pool.close()
 
-    result.events = len(sent_at)
-    expected = set(sent_at)
+    expected = set(expected_ids)
+    result.events = len(expected)
     for per_client in received:
         seen = set()
         for event_id, t_recv in per_client:
             if event_id in expected and event_id not in seen:
                 seen.add(event_id)
-                result.latencies_ms.append((t_recv - sent_at[event_id]) * 1000)
+                if event_id in sent_at:
+                    result.latencies_ms.append((t_recv - sent_at[event_id]) * 1000)
                 if event_id in logged_at:
                     result.from_log_ms.append((t_recv - logged_at[event_id]) * 1000)
         result.lost += len(expected - seen)
     result.lost += (args.clients - len(received)) * len(expected)
     result.deliveries = len(result.latencies_ms)
+    if unmatched:
+        result.errors.append(f"{len(unmatched)} event(s) of the topic matched no action")
     return result
 
 
 # --- the floor ---------------------------------------------------------------------------
 
 
-def run_floor(stack: Stack, args) -> Result:
-    from websockets.sync.client import connect
-
+def start_floor(stack: Stack) -> str:
+    """The floor server; returns its URL."""
     port = free_port()
     proc = stack.python_module(f"floor-{port}", "bench.floor", "--port", str(port))
     wait_for_port(port, proc=proc)
-    url = f"ws://{HOST}:{port}/ws/live/"
-    topic = "task:1"
-    try:
-        with connect(url, compression=None, proxy=None, ping_interval=None) as publisher:
+    return f"ws://{HOST}:{port}/ws/live/"
 
-            def act(k):
-                message = {
-                    "action": "publish",
-                    "topic": topic,
-                    "type": "task.updated",
-                    "data": {"id": 1, "status": "in_progress", "text": f"bench update {k}"},
-                }
-                t_sent = time.time()
-                publisher.send(json.dumps(message))
-                while True:
-                    reply = json.loads(publisher.recv(timeout=30))
-                    if reply.get("type") == "published":
-                        return t_sent, [reply["id"]], {}
 
-            return measure("floor: bare websockets", urls=[url], topic=topic, args=args, act=act)
-    finally:
-        stack.stop(proc)
+def run_floor(url: str, args, *, round_no: int = 0) -> Result:
+    from websockets.sync.client import connect
+
+    topic = f"task:{round_no + 1}"
+    with connect(url, compression=None, proxy=None, ping_interval=None) as publisher:
+
+        def publish(text):
+            message = {
+                "action": "publish",
+                "topic": topic,
+                "type": "task.updated",
+                "data": {"id": 1, "status": "in_progress", "text": text},
+            }
+            t_sent = time.time()
+            publisher.send(json.dumps(message))
+            while True:
+                reply = json.loads(publisher.recv(timeout=30))
+                if reply.get("type") == "published":
+                    return t_sent, time.time(), [reply["id"]]
+
+        # The server's code paths run once before anyone listens (as Linli's, see run_linli).
+        publish("warm-up before subscribers")
+        return measure(
+            "floor",
+            "floor: bare websockets",
+            urls=[url],
+            topic=topic,
+            args=args,
+            act=lambda k: publish(f"bench update {k}"),
+            warm=lambda w: publish(f"warm-up {w}"),
+        )
 
 
 # --- Linli -------------------------------------------------------------------------------
 
 
+class Api:
+    """A JSON client of one server over one kept-alive HTTP/1.1 connection (reopened if the
+    server closed it)."""
+
+    def __init__(self, base: str, token: str | None = None):
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.token = token
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _connect(self):
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        self.conn.connect()
+        return self.conn
+
+    def __call__(self, method: str, path: str, body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.token:
+            headers["X-Session-Token"] = self.token
+        for attempt in (1, 2):
+            conn = self.conn or self._connect()
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                response = conn.getresponse()
+                raw = response.read()
+            except (http.client.HTTPException, ConnectionError):
+                self.close()
+                if attempt == 2:
+                    raise
+                continue
+            if response.will_close:
+                self.close()
+            try:
+                return response.status, json.loads(raw or b"null")
+            except ValueError:
+                return response.status, {"detail": raw[:300].decode("utf-8", "replace")}
+        raise AssertionError("unreachable")
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 def http_json(method: str, url: str, body: dict | None = None, token: str | None = None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    request.add_header("Accept", "application/json")
-    if token:
-        request.add_header("X-Session-Token", token)
+    """One request on a connection of its own: (status, JSON body)."""
+    base, _, path = url.partition("://")[2].partition("/")
+    api = Api(f"http://{base}", token)
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        try:
-            return exc.code, json.loads(raw)
-        except ValueError:
-            return exc.code, {"detail": raw[:300].decode("utf-8", "replace")}
+        return api(method, "/" + path, body)
+    finally:
+        api.close()
 
 
 def make_people(label: str):
@@ -271,29 +393,48 @@ def make_task(community, skill, title: str):
     return task
 
 
-def run_linli(label: str, ports: list[int], args, *, people, tag: str) -> Result:
+def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str) -> Result:
     from live.models import Event
 
     community, skill, leader, team = people
     task = make_task(community, skill, f"Fan-out benchmark ({tag})")
     topic = f"task:{task.pk}"
-    base = [f"http://{HOST}:{port}" for port in ports]
+    bases = [f"http://{HOST}:{port}" for port in ports]
     urls = [f"ws://{HOST}:{port}/ws/live/" for port in ports]
 
     status, body = http_json(
         "POST",
-        f"{base[0]}/_allauth/app/v1/auth/login",
+        f"{bases[0]}/_allauth/app/v1/auth/login",
         {"email": leader.email, "password": PASSWORD},
     )
     if status != 200:
         raise RuntimeError(f"login failed: {status} {body}")
     token = body["meta"]["session_token"]
-    last_id = Event.objects.filter(topic=topic).order_by("-id").values_list("id", flat=True)
-    state = {"last": (last_id.first() or 0)}
+    apis = [Api(base, token) for base in bases]
+    start = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
-    def warm_up():
-        for url in base:
-            http_json("GET", f"{url}/api/v1/tasks/{task.pk}", token=token)
+    def post(api: Api, path: str, body: dict):
+        t_sent = time.time()
+        status, reply = api("POST", path, body)
+        t_replied = time.time()
+        if status >= 300:
+            raise RuntimeError(f"POST {path} -> {status} {reply}")
+        return t_sent, t_replied, []
+
+    # Every server runs the request path once (claim, status, update, release) on a task of
+    # its own before anyone listens: imports, caches and the database are warm, as the floor.
+    for n, api in enumerate(apis):
+        spare = make_task(community, skill, f"Fan-out warm-up ({tag}-{n})")
+        post(api, f"/api/v1/tasks/{spare.pk}/claim", {"team": team.pk})
+        post(api, f"/api/v1/tasks/{spare.pk}/updates", {"text": "warm-up", "status": "in_progress"})
+        post(api, f"/api/v1/tasks/{spare.pk}/updates", {"text": "warm-up"})
+        post(api, f"/api/v1/tasks/{spare.pk}/release", {})
+
+    def warm(w):
+        # Uncounted, with the subscribers listening: take the task and give it back.
+        api = apis[w % len(apis)]
+        post(api, f"/api/v1/tasks/{task.pk}/claim", {"team": team.pk})
+        post(api, f"/api/v1/tasks/{task.pk}/release", {})
 
     def act(k):
         if k == 0:
@@ -303,79 +444,122 @@ def run_linli(label: str, ports: list[int], args, *, people, tag: str) -> Result
             body = {"text": f"Bench update {k}: bins emptied on row {k}."}
             if k == 1:
                 body["status"] = "in_progress"
-        t_sent = time.time()
-        status, reply = http_json("POST", base[k % len(base)] + path, body, token=token)
-        if status >= 300:
-            raise RuntimeError(f"POST {path} -> {status} {reply}")
-        rows = list(
-            Event.objects.filter(topic=topic, id__gt=state["last"]).values_list("id", "created_at")
-        )
-        if rows:
-            state["last"] = rows[-1][0]
-        return t_sent, [r[0] for r in rows], {r[0]: r[1].timestamp() for r in rows}
+        return post(apis[k % len(apis)], path, body)
 
-    return measure(label, urls=urls, topic=topic, args=args, act=act, before=warm_up)
+    def resolve(windows):
+        """The events each action caused: rows of the topic written while its request was
+        under way (one clock for the driver and the servers)."""
+        rows = list(
+            Event.objects.filter(topic=topic, id__gt=start)
+            .order_by("id")
+            .values_list("id", "created_at")
+        )
+        ids_per_action = [[] for _ in windows]
+        logged_at, unmatched = {}, []
+        warm_ids = set()
+        first_sent = windows[0][0] if windows else float("inf")
+        for event_id, created_at in rows:
+            at = created_at.timestamp()
+            for n, (t_sent, t_replied, _ids) in enumerate(windows):
+                if t_sent - 0.001 <= at <= t_replied + 0.001:
+                    ids_per_action[n].append(event_id)
+                    logged_at[event_id] = at
+                    break
+            else:
+                if at < first_sent:
+                    warm_ids.add(event_id)  # warm-up actions: not counted
+                else:
+                    unmatched.append(event_id)
+        return ids_per_action, logged_at, unmatched
+
+    try:
+        return measure(
+            key, label, urls=urls, topic=topic, args=args, act=act, warm=warm, resolve=resolve
+        )
+    finally:
+        for api in apis:
+            api.close()
 
 
 # --- report ------------------------------------------------------------------------------
 
 
-def fmt(value: float) -> str:
-    return "-" if value != value else f"{value:.1f}"  # NaN -> "-"
+def fmt(value) -> str:
+    return "-" if value is None or value != value else f"{value:.1f}"  # None/NaN -> "-"
 
 
-def report(results: list[Result], args, *, database: str, redis: str) -> str:
+def report(figures: dict) -> str:
+    """The table of `run()`'s figures."""
     lines = [
-        f"Fan-out latency, {args.clients} WebSocket clients on one task topic, "
-        f"{args.events} actions {args.interval:g} s apart, {args.client_procs} client processes",
-        f"database: {database}; Redis for two daphne processes: {redis}",
+        f"Fan-out latency, {figures['clients']} WebSocket clients on one task topic, "
+        f"{figures['actions']} actions {figures['interval']:g} s apart in {figures['rounds']} "
+        f"round(s) (+{figures['warmup']} uncounted each), {figures['client_procs']} client "
+        "processes",
+        f"database: {figures['database']}; Redis for two daphne processes: {figures['redis']}",
         "latency = receipt by a client minus the moment the request left the driver (ms)",
         "",
         f"{'scenario':<32} {'subscr.':>7} {'events':>6} {'deliveries':>10} {'lost':>6} "
         f"{'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}",
     ]
-    for r in results:
-        s = r.stats()
+    scenarios = figures["scenarios"]
+    for r in scenarios:
         lines.append(
-            f"{r.label:<32} {r.subscribed:>7} {r.events:>6} {r.deliveries:>10} {r.lost:>6} "
-            f"{fmt(s['p50']):>8} {fmt(s['p95']):>8} {fmt(s['p99']):>8} {fmt(s['max']):>8}"
+            f"{r['label']:<32} {r['subscribers']:>7} {r['events']:>6} {r['deliveries']:>10} "
+            f"{r['lost']:>6} {fmt(r['p50']):>8} {fmt(r['p95']):>8} {fmt(r['p99']):>8} "
+            f"{fmt(r['max']):>8}"
         )
-    linli_logged = [r for r in results if r.from_log_ms]
-    if linli_logged:
+    logged = [r for r in scenarios if r["from_log"]]
+    if logged:
         lines += ["", "Linli, from the event's log row (written before commit) to receipt (ms):"]
-        for r in linli_logged:
-            s = r.stats(r.from_log_ms)
+        for r in logged:
+            f = r["from_log"]
             lines.append(
-                f"{r.label:<32} {'':>7} {'':>6} {'':>10} {'':>6} "
-                f"{fmt(s['p50']):>8} {fmt(s['p95']):>8} {fmt(s['p99']):>8} {fmt(s['max']):>8}"
+                f"{r['label']:<32} {'':>7} {'':>6} {'':>10} {'':>6} "
+                f"{fmt(f['p50']):>8} {fmt(f['p95']):>8} {fmt(f['p99']):>8} {fmt(f['max']):>8}"
             )
-    floor = next((r for r in results if r.label.startswith("floor")), None)
-    if floor and floor.latencies_ms:
-        f = floor.stats()
-        lines += ["", f"Target: Linli p50 and p99 within {TARGET_RATIO:g}x the floor's"]
-        for r in results:
-            if r is floor or not r.latencies_ms:
-                continue
-            s = r.stats()
-            p50, p99 = s["p50"] / f["p50"], s["p99"] / f["p99"]
-            met = p50 <= TARGET_RATIO and p99 <= TARGET_RATIO and r.lost == 0
+    judged = [r for r in scenarios if r["met"] is not None]
+    if judged:
+        lines += ["", f"Target: Linli p50 and p99 within {figures['target_ratio']:g}x the floor's"]
+        for r in judged:
             lines.append(
-                f"  {r.label:<30} p50 {p50:.2f}x, p99 {p99:.2f}x, lost {r.lost}: "
-                + ("met" if met else "NOT met")
+                f"  {r['label']:<30} p50 {r['ratio_p50']:.2f}x, p99 {r['ratio_p99']:.2f}x, "
+                f"lost {r['lost']}: " + ("met" if r["met"] else "NOT met")
             )
-    for r in results:
-        for error in r.errors:
-            lines.append(f"  {r.label}: {error}")
+    for r in scenarios:
+        for error in r["errors"]:
+            lines.append(f"  {r['label']}: {error}")
     return "\n".join(lines)
 
 
 # --- main --------------------------------------------------------------------------------
 
+SCENARIOS = ("floor", "one", "two")
+LABELS = {
+    "floor": "floor: bare websockets",
+    "one": "Linli: 1 daphne",
+    "two": "Linli: 2 daphne + Redis",
+}
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fanout",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--clients", type=int, default=1000, help="WebSocket subscribers")
-    parser.add_argument("--events", type=int, default=20, help="actions per scenario (>= 2)")
+    parser.add_argument(
+        "--events", type=int, default=20, help="counted actions per scenario (>= 2)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="uncounted actions first (per scenario and round)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="scenarios take turns this many times, sharing the counted actions",
+    )
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between actions")
     parser.add_argument("--client-procs", type=int, default=2, help="client processes")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait for stragglers")
@@ -390,8 +574,18 @@ def parse_args(argv):
         default="bench.settings",
         help="settings module of the servers (to try another channel layer, say)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv):
+    args = build_parser().parse_args(argv)
+    return _clamp(args)
+
+
+def _clamp(args):
     args.events = max(2, min(args.events, 1000))
+    args.warmup = max(0, min(args.warmup, 10))
+    args.rounds = max(1, min(args.rounds, args.events // 2))
     args.clients = max(1, min(args.clients, 20000))
     args.client_procs = max(1, min(args.client_procs, 16))
     args.interval = max(0.0, min(args.interval, 10.0))
@@ -399,9 +593,44 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def options(argv_or_options=None) -> argparse.Namespace:
+    """The run's options from argv (a list of strings), a dict (keys as the long options,
+    `client_procs` or "client-procs"), a Namespace, or None (the defaults)."""
+    if argv_or_options is None:
+        return parse_args([])
+    if isinstance(argv_or_options, argparse.Namespace):
+        return _clamp(argparse.Namespace(**vars(parse_args([])) | vars(argv_or_options)))
+    if isinstance(argv_or_options, dict):
+        args = parse_args([])
+        for name, value in argv_or_options.items():
+            name = name.replace("-", "_")
+            if not hasattr(args, name):
+                raise TypeError(f"unknown option {name!r}")
+            setattr(args, name, value)
+        if isinstance(args.only, list | tuple | set):
+            args.only = ",".join(args.only)
+        return _clamp(args)
+    return parse_args(list(argv_or_options))
+
+
+def run(argv_or_options=None) -> dict:
+    """Run the benchmark and return its figures:
+
+    {"clients", "actions", "warmup", "rounds", "interval", "client_procs", "database", "redis",
+     "target_ratio", "floor": {"p50", "p99"} or None,
+     "scenarios": [{"key": "floor" | "one" | "two", "label", "clients", "subscribers",
+                    "events", "deliveries", "lost", "p50", "p95", "p99", "max" (ms),
+                    "from_log": {"p50", "p95", "p99", "max"} or None (Linli: from the log row),
+                    "ratio_p50", "ratio_p99" (to the floor's; None for the floor),
+                    "met" (both ratios within target_ratio and nothing lost; None for the
+                    floor or without one), "errors": [...]}, ...],
+     "lost" (all scenarios), "met" (every Linli scenario met; None without a floor)}
+    """
+    args = options(argv_or_options)
     scenarios = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = scenarios - set(SCENARIOS)
+    if unknown:
+        raise ValueError(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     raise_fd_limit()
     workdir = ROOT / "var" / "bench" / "fanout"
     if workdir.exists():
@@ -410,6 +639,7 @@ def main(argv=None) -> int:
     external_redis = os.environ.get("REDIS_URL") or None
     prefix = f"bench{os.getpid()}"
     results: list[Result] = []
+    redis_label = "-"
 
     with Stack(workdir=workdir) as stack:
         env = django_env(
@@ -431,21 +661,13 @@ def main(argv=None) -> int:
         tag = dt.datetime.now().strftime("%H%M%S")
         people = make_people(tag)
 
+        # Every server is started once and kept for all the rounds.
+        servers: dict[str, list] = {}
         if "floor" in scenarios:
-            print("floor: bare websockets ...", flush=True)
-            results.append(run_floor(stack, args))
+            servers["floor"] = [start_floor(stack)]
         if "one" in scenarios:
-            print("Linli, 1 daphne ...", flush=True)
-            port = stack.daphne(env=env)
-            try:
-                results.append(
-                    run_linli("Linli: 1 daphne", [port], args, people=people, tag=f"{tag}-1")
-                )
-            finally:
-                stack.close()
-        redis_label = "-"
+            servers["one"] = [stack.daphne(env=env)]
         if "two" in scenarios:
-            print("Linli, 2 daphne + Redis ...", flush=True)
             redis_url = external_redis or stack.redis()
             redis_label = (
                 f"REDIS_URL, prefix {prefix}" if external_redis else "private redis-server"
@@ -457,17 +679,73 @@ def main(argv=None) -> int:
                 prefix=prefix,
                 settings=args.settings,
             )
-            ports = [stack.daphne(env=env2), stack.daphne(env=env2)]
-            results.append(
-                run_linli("Linli: 2 daphne + Redis", ports, args, people=people, tag=f"{tag}-2")
-            )
+            servers["two"] = [stack.daphne(env=env2), stack.daphne(env=env2)]
 
-    database = "DATABASE_URL" if database_url else "SQLite file var/bench/fanout/linli.sqlite3"
-    print()
-    print(report(results, args, database=database, redis=redis_label))
+        # The scenarios take turns, round after round, so that a change in the machine's load
+        # falls on all of them alike; each round has its share of the counted actions.
+        shares = [
+            args.events // args.rounds + (1 if r < args.events % args.rounds else 0)
+            for r in range(args.rounds)
+        ]
+        merged: dict[str, Result] = {}
+        for round_no, share in enumerate(shares):
+            round_args = argparse.Namespace(**{**vars(args), "events": share})
+            for key in SCENARIOS:
+                if key not in servers:
+                    continue
+                label = LABELS[key]
+                print(f"{label} (round {round_no + 1}/{len(shares)}) ...", flush=True)
+                if key == "floor":
+                    result = run_floor(servers[key][0], round_args, round_no=round_no)
+                else:
+                    result = run_linli(
+                        key,
+                        label,
+                        servers[key],
+                        round_args,
+                        people=people,
+                        tag=f"{tag}-{key}-{round_no + 1}",
+                    )
+                if key in merged:
+                    merged[key].merge(result)
+                else:
+                    merged[key] = result
+        results = [merged[key] for key in SCENARIOS if key in merged]
+
     if not args.keep and not database_url:
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if all(r.lost == 0 for r in results) else 1
+    floor = next((r for r in results if r.key == "floor"), None)
+    rows = [r.as_dict(floor) for r in results]
+    judged = [row["met"] for row in rows if row["met"] is not None]
+    return {
+        "clients": args.clients,
+        "actions": args.events,
+        "warmup": args.warmup,
+        "rounds": args.rounds,
+        "interval": args.interval,
+        "client_procs": args.client_procs,
+        "database": (
+            "DATABASE_URL" if database_url else "SQLite file var/bench/fanout/linli.sqlite3"
+        ),
+        "redis": redis_label,
+        "target_ratio": TARGET_RATIO,
+        "floor": (
+            {"p50": _figure(floor.stats()["p50"]), "p99": _figure(floor.stats()["p99"])}
+            if floor and floor.latencies_ms
+            else None
+        ),
+        "scenarios": rows,
+        "lost": sum(row["lost"] for row in rows),
+        "met": all(judged) if judged else None,
+    }
+
+
+def main(argv=None) -> int:
+    """Print the table; exit status 1 when any event was lost."""
+    figures = run(sys.argv[1:] if argv is None else argv)
+    print()
+    print(report(figures))
+    return 0 if figures["lost"] == 0 else 1
 
 
 if __name__ == "__main__":

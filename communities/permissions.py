@@ -70,3 +70,37 @@ def scoped_to_staffed(queryset, user, lookup: str):
 def keep_urls(patterns, keep):
     """The URL patterns of a Wagtail viewset whose names are in `keep` (drops the others)."""
     return [pattern for pattern in patterns if pattern.name in keep]
+
+
+# --- assisted participation --------------------------------------------------------------------
+
+
+def may_file_for_residents(user, community: Community) -> bool:
+    """Staff of the community (or above it) file proposals and needs for residents who came
+    to the service station."""
+    return is_staff_of(user, community)
+
+
+def may_file_for(user, community: Community, resident) -> bool:
+    """... for this resident: a verified member of the community, never the staff member."""
+    return (
+        resident is not None
+        and getattr(resident, "pk", None) != getattr(user, "pk", None)
+        and may_file_for_residents(user, community)
+        and is_verified_member(resident, community)
+    )
+
+
+def assisted_residents(community: Community):
+    """Who staff may file for in this community: its active verified members."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__community=community,
+            memberships__status=Membership.Status.VERIFIED,
+        )
+        .distinct()
+    )

@@ -5,6 +5,10 @@ both authenticate. Every error is JSON {"detail", "code"}.
 """
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth as _AllauthTokenAuth
+from allauth.headless.internal import sessionkit as allauth_sessionkit
+from allauth.headless.tokens.strategies.sessions import (
+    SessionTokenStrategy as _AllauthSessionTokenStrategy,
+)
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import (
     PermissionDenied,
@@ -25,6 +29,42 @@ from ninja.errors import (
 from ninja.security import SessionAuth
 
 from config.errors import RateLimited, ServiceError
+
+
+class SessionTokenStrategy(_AllauthSessionTokenStrategy):
+    """allauth's app session tokens (the token is the session key), looked up in one query.
+
+    allauth asks the session store whether the key exists and then loads it: two queries
+    before the user's, on every API request and WebSocket `auth` of an app. With Django's
+    database sessions one query reads the row; the outcome is the same: no row -> None
+    (invalid token); a row that expired -> a session without data, whose user is None (as
+    when Django loads an expired session); otherwise the session with its data, loaded.
+    Other session engines go the usual way. settings.HEADLESS_TOKEN_STRATEGY names it.
+    """
+
+    def lookup_session(self, session_token: str):
+        from django.contrib.sessions.backends import db
+        from django.utils import timezone
+
+        store = allauth_sessionkit.session_store(session_token)
+        if type(store) is not db.SessionStore:
+            return super().lookup_session(session_token)
+        if store.session_key is None:  # not a valid key at all
+            return None
+        row = (
+            store.model.objects.filter(session_key=session_token)
+            .values_list("session_data", "expire_date")
+            .first()
+        )
+        if row is None:
+            return None
+        data, expire_date = row
+        if expire_date > timezone.now():
+            store._session_cache = store.decode(data)
+        else:
+            store._session_cache = {}
+            store._session_key = None  # as SessionStore.load() leaves an expired session
+        return store
 
 
 class XSessionTokenAuth(_AllauthTokenAuth):
@@ -184,3 +224,4 @@ def on_http_error(request, exc: HttpError):
 api.add_router("/", "communities.api.router")
 api.add_router("/", "teams.api.router")
 api.add_router("/", "deliberation.api.router")
+api.add_router("/", "live.api.router")

@@ -153,7 +153,7 @@ def proposal_out(
             "closes_at": proposal.voting_closes_at,
             "is_open": proposal.voting_is_open(),
         },
-        "outcome": proposal.outcome,
+        "outcome": services.outcome_text(proposal),
         "task": services.task_summary(proposal.task),
         "photos": [
             {"id": photo.pk, "url": photo.image.url, "caption": photo.caption}

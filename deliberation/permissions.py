@@ -10,7 +10,14 @@ button only when the action would succeed); services check the role part first (
 from django.db.models import Q
 
 from communities.models import Community, Membership
-from communities.permissions import is_staff_of, is_verified_member, staffed_communities
+from communities.permissions import (  # noqa: F401  (assisted filing, asked through here)
+    assisted_residents,
+    is_staff_of,
+    is_verified_member,
+    may_file_for,
+    may_file_for_residents,
+    staffed_communities,
+)
 
 from .models import Comment, Council, Proposal
 from .tally import eligible_roles
@@ -107,37 +114,6 @@ def may_propose(user, community: Community) -> bool:
 
 def can_propose(user, community: Community) -> bool:
     return may_propose(user, community) and Council.objects.filter(community=community).exists()
-
-
-def may_file_for_residents(user, community: Community) -> bool:
-    """Assisted participation, the role part: staff of the community (or above it)."""
-    return _signed_in(user) and is_staff_of(user, community)
-
-
-def may_propose_for(user, community: Community, resident) -> bool:
-    """Staff of the community file a proposal for a verified member who came to the service
-    station (never for themselves, never for a pending member)."""
-    return (
-        resident is not None
-        and getattr(resident, "pk", None) != getattr(user, "pk", None)
-        and may_file_for_residents(user, community)
-        and is_verified_member(resident, community)
-    )
-
-
-def assisted_residents(community: Community):
-    """Who staff may file for in this community: its active verified members."""
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__community=community,
-            memberships__status=Membership.Status.VERIFIED,
-        )
-        .distinct()
-    )
 
 
 def is_recorder(user, proposal: Proposal) -> bool:

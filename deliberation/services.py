@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
@@ -33,6 +33,7 @@ from communities.models import Community
 from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed, RateLimited
 from live.services import publish
+from live.texts import localized, pick
 from teams.models import validate_photo as check_photo
 
 from . import permissions as perms
@@ -222,18 +223,15 @@ NOTICES = {
 }
 
 
+def notice_texts(kind: str, proposal: Proposal, **values) -> dict[str, str]:
+    """The notification text in every offered language, {code: text} (live.texts): followers
+    share it and each reads it in their own language; times are formatted per language."""
+    return localized(NOTICES[kind], {"title": proposal.title, **values})
+
+
 def notice_text(kind: str, proposal: Proposal, **values) -> str:
-    """The notification text in the site's language (followers share one text)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        values = {
-            k: (
-                formats.date_format(timezone.localtime(v), "DATETIME_FORMAT")
-                if hasattr(v, "tzinfo")
-                else v
-            )
-            for k, v in values.items()
-        }
-        return str(NOTICES[kind]) % {"title": proposal.title, **values}
+    """The notification text in the site's language (the e-mails are written in it)."""
+    return notice_texts(kind, proposal, **values)[settings.LANGUAGE_CODE]
 
 
 _emails_off: contextvars.ContextVar[bool] = contextvars.ContextVar("emails_off", default=False)
@@ -254,7 +252,8 @@ def notify_followers(*, proposal: Proposal, kind: str, actor=None, **values) -> 
 
     The actor is not notified of their own action. Returns the notified user ids.
     """
-    text = notice_text(kind, proposal, **values)
+    texts = notice_texts(kind, proposal, **values)
+    text = texts[settings.LANGUAGE_CODE]
     url = proposal.get_absolute_url()
     follower_ids = list(
         Follow.objects.filter(proposal=proposal, user__is_active=True)
@@ -263,6 +262,7 @@ def notify_followers(*, proposal: Proposal, kind: str, actor=None, **values) -> 
     )
     data = {
         "text": text,
+        "texts": texts,
         "kind": kind,
         "proposal": {"id": proposal.pk, "title": proposal.title},
         "url": url,
@@ -368,7 +368,7 @@ def create_proposal(
     if assisted:
         if not perms.may_file_for_residents(actor, community):
             raise NotAllowed(_("Only community staff can file a proposal for a resident."))
-        if not perms.may_propose_for(actor, community, on_behalf_of):
+        if not perms.may_file_for(actor, community, on_behalf_of):
             raise ValidationError(
                 {"on_behalf_of": [gettext("Choose a verified resident of this community.")]}
             )
@@ -829,32 +829,83 @@ def _publish_tally(proposal: Proposal, *, locked: bool = False) -> Tally:
     return tally
 
 
-def outcome_summary(result: Result, rules) -> str:
+def outcome_summaries(result: Result, rules) -> dict[str, str]:
+    """The vote summary of a decision in every offered language, {code: text}."""
     t = result.tally
-    with translation.override(settings.LANGUAGE_CODE):
-        parts = [
-            gettext(
+    parts = [
+        localized(
+            _(
                 "%(support)d support, %(oppose)d oppose, %(abstain)d abstain "
                 "(%(total)d votes of %(eligible)d eligible voters)."
+            ),
+            {**t.as_dict(), "eligible": result.eligible},
+        )
+    ]
+    if not result.quorum_met:
+        parts.append(
+            localized(
+                _("The quorum of %(needed)d votes was not reached."),
+                {"needed": result.votes_needed},
             )
-            % {**t.as_dict(), "eligible": result.eligible}
-        ]
-        if not result.quorum_met:
-            parts.append(
-                gettext("The quorum of %(needed)d votes was not reached.")
-                % {"needed": result.votes_needed}
+        )
+    elif not result.threshold_met:
+        parts.append(
+            localized(
+                _("Support did not exceed %(percent)d%% of support and oppose."),
+                {"percent": rules.pass_percent},
             )
-        elif not result.threshold_met:
-            parts.append(
-                gettext("Support did not exceed %(percent)d%% of support and oppose.")
-                % {"percent": rules.pass_percent}
+        )
+    else:
+        parts.append(
+            localized(
+                _("Quorum reached; support exceeded %(percent)d%% of support and oppose."),
+                {"percent": rules.pass_percent},
             )
-        else:
-            parts.append(
-                gettext("Quorum reached; support exceeded %(percent)d%% of support and oppose.")
-                % {"percent": rules.pass_percent}
-            )
-        return " ".join(parts)
+        )
+    return {code: " ".join(part[code] for part in parts) for code in parts[0]}
+
+
+def outcome_summary(result: Result, rules) -> str:
+    """The vote summary in the site's language (as `Proposal.outcome` stores it)."""
+    return outcome_summaries(result, rules)[settings.LANGUAGE_CODE]
+
+
+def _with_note(note: str, summary: str) -> str:
+    return f"{note}\n\n{summary}" if note else summary
+
+
+def outcome_text(proposal: Proposal) -> str:
+    """`proposal.outcome` for the reader, in the active language.
+
+    The decision stores the outcome (staff's note, then the vote summary) in the site's
+    language. The summary is written again in the reader's language from the final counts
+    when they and the council's rules still give the stored summary; if the rules changed
+    since, the outcome is shown as it was stored.
+    """
+    outcome = proposal.outcome or ""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if (
+        not outcome
+        or language == settings.LANGUAGE_CODE
+        or proposal.final_support is None
+        or proposal.final_oppose is None
+        or proposal.final_abstain is None
+        or proposal.final_eligible is None
+    ):
+        return outcome
+    tally = Tally(
+        support=proposal.final_support,
+        oppose=proposal.final_oppose,
+        abstain=proposal.final_abstain,
+    )
+    rules = proposal.council.rules
+    summaries = outcome_summaries(decide(rules, tally, proposal.final_eligible), rules)
+    stored = summaries[settings.LANGUAGE_CODE]
+    if not outcome.endswith(stored):
+        return outcome
+    return outcome[: len(outcome) - len(stored)] + pick(
+        {"text": stored, "texts": summaries}, language=language
+    )
 
 
 def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
@@ -881,9 +932,9 @@ def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
         eligible = perms.eligible_voter_count(council)
         rules = council.rules
         result = decide(rules, tally, eligible)
-        summary = outcome_summary(result, rules)
+        summaries = outcome_summaries(result, rules)
         proposal.status = S.ACCEPTED if result.accepted else S.REJECTED
-        proposal.outcome = f"{note}\n\n{summary}" if note else summary
+        proposal.outcome = _with_note(note, summaries[settings.LANGUAGE_CODE])
         proposal.decided_at = now
         proposal.decided_by = actor
         proposal.final_support = tally.support
@@ -910,6 +961,8 @@ def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
             data={
                 "status": proposal.status,
                 "outcome": proposal.outcome,
+                # The outcome per language (live.texts): pages show the reader's.
+                "outcomes": {code: _with_note(note, text) for code, text in summaries.items()},
                 "tally": tally.as_dict(),
                 "task": task_summary(proposal.task),
             },

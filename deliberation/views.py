@@ -435,6 +435,7 @@ def _proposal_context(request, proposal: Proposal, **bound):
         "proposal": proposal,
         "council": council,
         "community": council.community,
+        "outcome": services.outcome_text(proposal),
         "photos": photos,
         "is_staff": staff,
         "is_author": author,

@@ -275,33 +275,51 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # -- hub -> client -----------------------------------------------------------------
 
-    async def hub_event(self, topic: str, batch: Batch) -> None:
-        """Events of a followed topic, in order, from the hub (live.hub)."""
+    def hub_event(self, topic: str, batch: Batch):
+        """Events of a followed topic, in order, from the hub (live.hub).
+
+        Plain, not a coroutine: the hub calls it for every local follower, and nearly always
+        it is done at once (written to the socket, held back, or nothing to send), so it
+        returns None; only when the frames must go through the ASGI `send` it returns an
+        awaitable that the hub awaits.
+        """
         if self._drainer is not None or self.held or self._handling.locked():
             self._hold(topic, batch)
-            return
+            return None
         check_due = self.subscriptions.get(topic)
         if check_due is None:
-            return  # not (or no longer) followed here
+            return None  # not (or no longer) followed here
         if time.monotonic() >= check_due:
             self._hold(topic, batch)  # the permission re-check needs the database
-            return
-        fresh = []
-        for event_id, outgoing in batch.events:
-            if event_id > self.sent_floor and event_id not in self.sent:
-                self._remember(event_id)
-                fresh.append(outgoing)
-        if not fresh:
-            return
+            return None
+        sent, floor = self.sent, self.sent_floor
+        events = batch.events
+        if len(events) == 1:
+            event_id, outgoing = events[0]
+            if event_id <= floor or event_id in sent:
+                return None
+            self._remember(event_id)
+            fresh = events
+        else:
+            fresh = []
+            for event_id, outgoing in events:
+                if event_id > floor and event_id not in sent:
+                    self._remember(event_id)
+                    fresh.append((event_id, outgoing))
+            if not fresh:
+                return None
         if self._write is not None:
             frames = (
                 batch.frames
-                if len(fresh) == len(batch.events)
-                else b"".join(outgoing.frame for outgoing in fresh)
+                if len(fresh) == len(events)
+                else b"".join(outgoing.frame for _id, outgoing in fresh)
             )
             if self._write(frames):
-                return
-        for outgoing in fresh:
+                return None
+        return self._send_all([outgoing for _id, outgoing in fresh])
+
+    async def _send_all(self, outgoing_list) -> None:
+        for outgoing in outgoing_list:
             await self.base_send(outgoing.message)
 
     def hub_reset(self) -> None:

@@ -178,7 +178,11 @@ class Hub:
                 if batch is None:
                     batch = batches[start, end] = Batch(events[start:end])
                 try:
-                    await consumer.hub_event(topic, batch)
+                    # Nearly always done at once (see LiveConsumer.hub_event): no coroutine
+                    # per follower; an awaitable only when it must go through ASGI `send`.
+                    pending = consumer.hub_event(topic, batch)
+                    if pending is not None:
+                        await pending
                 except Exception:
                     logger.exception("live hub: delivering events of %s failed", topic)
                 behind.append((consumer, end))

@@ -3,15 +3,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from .models import Event
+from .texts import pick
 from .topics import event_label, event_labels, topic_for
 
 PAGE_SIZE = 20
 
 
 def event_text(event: Event) -> str:
-    data = event.data if isinstance(event.data, dict) else {}
-    text = data.get("text")
-    return str(text) if text not in (None, "") else ""
+    """The event's text in the reader's (active) language, else as it was stored."""
+    return pick(event.data)
 
 
 def event_url(event: Event) -> str:

@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 
 from communities.models import Community, Membership
 from config.api import anyone
+from config.errors import NotAllowed
 
 from . import services
 from .models import (
@@ -221,7 +222,8 @@ def create_task(request, community_id: int, payload: TaskIn):
 
 @router.post("/tasks/{task_id}/claim", response=TaskOut, summary="Take the task for your team")
 def claim_task(request, task_id: int, payload: ClaimIn):
-    task = _get(_tasks(), task_id)
+    # The service checks against this row and settles the claim with a conditional UPDATE.
+    task = _get(Task.objects.select_related("community"), task_id)
     team = Team.objects.filter(pk=min(max(payload.team, 0), MAX_ID)).first()
     if team is None:
         raise ValidationError({"team": _("Unknown team.")})
@@ -268,7 +270,7 @@ UPDATE_BODY = {
     summary="Post progress (text, photo, optional status in_progress / done)",
 )
 def post_update(request, task_id: int):
-    task = _get(_tasks(), task_id)
+    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
     data = _body(request, UpdateIn)
     services.post_update(
         actor=request.user,
@@ -532,6 +534,7 @@ def need_out(need: Need) -> dict:
         "description": need.description,
         "private": need.private,
         "community": _ref(need.community),
+        "assisted": need.assisted,
         "task": {"id": task.pk, "name": task.title} if task else None,
         "decline_reason": need.decline_reason,
         "created_at": need.created_at,
@@ -545,12 +548,29 @@ def need_out(need: Need) -> dict:
 )
 def file_need(request, community_id: int, payload: NeedIn):
     community = _get(Community.objects.all(), community_id)
+    resident = None
+    if payload.on_behalf_of is not None:
+        from django.contrib.auth import get_user_model
+
+        from .permissions import may_file_for_residents
+
+        if not may_file_for_residents(request.user, community):
+            raise NotAllowed(_("Only community staff can ask for help for a resident."))
+        resident = (
+            get_user_model()
+            .objects.filter(pk=min(max(payload.on_behalf_of, 0), MAX_ID), is_active=True)
+            .first()
+        )
+        if resident is None:
+            raise ValidationError({"on_behalf_of": _("Unknown person.")})
     need = services.file_need(
+        on_behalf_of=resident,
         actor=request.user,
         community=community,
         category=payload.category,
         description=payload.description,
         private=payload.private,
+        client_key=payload.client_key,
     )
     return Status(201, need_out(need))
 

@@ -10,7 +10,14 @@ action would succeed). Services check the role part first (403 NotAllowed) and t
 from collections.abc import Callable
 
 from communities.models import Community, Membership
-from communities.permissions import is_staff_of, is_verified_member, staffed_communities
+from communities.permissions import (  # noqa: F401  (assisted filing, asked through here)
+    assisted_residents,
+    is_staff_of,
+    is_verified_member,
+    may_file_for,
+    may_file_for_residents,
+    staffed_communities,
+)
 
 from .models import Need, ServiceRecord, Task, Team, TeamMembership
 
@@ -289,22 +296,6 @@ def can_decide_team_membership(user, membership: TeamMembership) -> bool:
 
 def can_file_need(user, community: Community) -> bool:
     return _signed_in(user) and is_verified_member(user, community)
-
-
-def may_file_needs_for_residents(user, community: Community) -> bool:
-    """Assisted participation, the role part: staff of the community (or above it)."""
-    return _signed_in(user) and is_staff_of(user, community)
-
-
-def may_file_need_for(user, community: Community, resident) -> bool:
-    """Staff of the community file a need for a verified member who came to the service
-    station (never for themselves, never for a pending member)."""
-    return (
-        resident is not None
-        and getattr(resident, "pk", None) != getattr(user, "pk", None)
-        and may_file_needs_for_residents(user, community)
-        and is_verified_member(resident, community)
-    )
 
 
 def may_decide_need(user, need: Need) -> bool:

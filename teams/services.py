@@ -16,11 +16,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from communities.models import Community, Membership
+from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed
-from live.services import publish
+from live.services import publish, publish_many
+from live.texts import default_text, localized, text_fields
 
 from . import permissions as perms
 from .models import (
@@ -80,7 +83,7 @@ def task_data(task: Task, text: str = "", **extra) -> dict:
         "team": team_ref(task.team),
         "required_skills": sorted(task.required_skills.values_list("slug", flat=True)),
         "url": task.get_absolute_url(),
-        "text": text,
+        **text_fields(text),
         **extra,
     }
 
@@ -91,11 +94,11 @@ def redacted_task_data(task: Task, text: str = "", **extra) -> dict:
         "status": task.status,
         "priority": task.priority,
         "sensitive": True,
-        "title": _("Confidential task"),
+        **text_fields(localized(gettext_lazy("Confidential task")), "title"),
         "community": {"id": task.community_id, "name": task.community.name},
         "team": team_ref(task.team),
         "url": task.get_absolute_url(),
-        "text": text,
+        **text_fields(text),
         **extra,
     }
 
@@ -122,14 +125,51 @@ def _announce(
     (redacted for sensitive tasks) and the users' topics (full data: they may see it)."""
     extra = extra or {}
     full = task_data(task, text, **extra)
-    publish(topic=f"task:{task.pk}", type=type, data=full, actor=actor)
-    shown = task_public_data(task, text, redacted_text, **extra)
+    # The same data when nothing is redacted: computed (and its skills read) once.
+    shown = redacted_task_data(task, redacted_text, **extra) if task.sensitive else full
+    events = [(f"task:{task.pk}", type, full)]
     if public:
-        publish(topic=f"community:{task.community_id}", type=type, data=shown, actor=actor)
+        events.append((f"community:{task.community_id}", type, shown))
     for team_id in sorted({t.pk if isinstance(t, Team) else t for t in teams if t}):
-        publish(topic=f"team:{team_id}", type=type, data=shown, actor=actor)
+        events.append((f"team:{team_id}", type, shown))
     for user_id in sorted({u.pk if hasattr(u, "pk") else u for u in users if u}):
-        publish(topic=f"user:{user_id}", type=type, data=full, actor=actor)
+        events.append((f"user:{user_id}", type, full))
+    # One INSERT for all of them, pushed in this order after commit (task topic first).
+    publish_many(events, actor=actor)
+
+
+def _audit(instance, action: str, *, user, data: dict):
+    """`wagtail.log_actions.log(instance, action, user=user, data=data)` in ONE query.
+
+    Wagtail's log entries validate themselves on save (`full_clean`), which looks up the
+    content type and the user by id before the INSERT. Both are known to exist here (the
+    content type comes from ContentType's cache, the user is the signed-in actor), so the entry
+    is validated without those two look-ups and inserted as it is. The same row as `log()`
+    writes (label, timestamp, the active log context's uuid); anything but a ModelLogEntry
+    goes through `log()`.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.log_actions import get_active_log_context, registry
+    from wagtail.models import ModelLogEntry
+
+    registry.scan_for_actions()
+    model = registry.get_log_model_for_instance(instance)
+    if model is not ModelLogEntry:
+        return log(instance=instance, action=action, user=user, data=data)
+    context = get_active_log_context()
+    entry = ModelLogEntry(
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+        label=ModelLogEntry.objects.get_instance_title(instance),
+        action=action,
+        timestamp=timezone.now(),
+        data=data or {},
+        user=user or context.user,
+        uuid=context.uuid,
+        object_id=str(instance.pk),
+    )
+    entry.full_clean(exclude=["content_type", "user"])
+    ModelLogEntry.objects.bulk_create([entry])
+    return entry
 
 
 def _status_changed(task: Task, actor) -> None:
@@ -262,12 +302,16 @@ def create_task(
             task,
             "task.created",
             actor=actor,
-            text=_("New task in %(community)s: %(title)s") % values,
-            redacted_text=_("New confidential task in %(community)s.") % values,
+            text=localized(gettext_lazy("New task in %(community)s: %(title)s"), values),
+            redacted_text=localized(
+                gettext_lazy("New confidential task in %(community)s."), values
+            ),
         )
         if team is not None:
-            text = _("Your team was asked to take on: %(title)s") % values
-            redacted = _("Your team was asked to take on a confidential task.")
+            text = localized(gettext_lazy("Your team was asked to take on: %(title)s"), values)
+            redacted = localized(
+                gettext_lazy("Your team was asked to take on a confidential task.")
+            )
             shown = task_public_data(task, text, redacted, dispatched=True)
             publish(topic=f"team:{team.pk}", type="task.dispatched", data=shown, actor=actor)
             for user_id in _leader_ids(team.pk):
@@ -278,8 +322,11 @@ def create_task(
                     actor=actor,
                 )
         if priority == Task.Priority.EMERGENCY:
-            text = _("Emergency in %(community)s: %(title)s") % values
-            redacted = _("Emergency in %(community)s: a confidential task needs a team.") % values
+            text = localized(gettext_lazy("Emergency in %(community)s: %(title)s"), values)
+            redacted = localized(
+                gettext_lazy("Emergency in %(community)s: a confidential task needs a team."),
+                values,
+            )
             data = task_public_data(task, text, redacted)
             for team_id in perms.eligible_teams(task).values_list("pk", flat=True):
                 publish(topic=f"team:{team_id}", type="task.alert", data=data, actor=actor)
@@ -320,14 +367,14 @@ def claim_task(*, actor, task: Task, team: Team) -> Task:
                 extra={"holder": None, "current_status": current.status},
             )
         task = _reload(task)
-        log(instance=task, action="linli.task.claim", user=actor, data={"team": team_ref(team)})
+        _audit(task, "linli.task.claim", user=actor, data={"team": team_ref(team)})
         values = {"team": team.name, "title": task.title}
         _announce(
             task,
             "task.claimed",
             actor=actor,
-            text=_("%(team)s took on “%(title)s”.") % values,
-            redacted_text=_("%(team)s took on a confidential task.") % values,
+            text=localized(gettext_lazy("%(team)s took on “%(title)s”."), values),
+            redacted_text=localized(gettext_lazy("%(team)s took on a confidential task."), values),
             teams=[team],
         )
         _status_changed(task, actor)
@@ -361,8 +408,12 @@ def release_task(*, actor, task: Task, reason: str = "") -> Task:
             task,
             "task.released",
             actor=actor,
-            text=_("%(team)s gave back “%(title)s”; it is open again.") % values,
-            redacted_text=_("%(team)s gave back a confidential task.") % values,
+            text=localized(
+                gettext_lazy("%(team)s gave back “%(title)s”; it is open again."), values
+            ),
+            redacted_text=localized(
+                gettext_lazy("%(team)s gave back a confidential task."), values
+            ),
             teams=[old_team],
         )
         _status_changed(task, actor)
@@ -413,9 +464,9 @@ def post_update(
         if photo:
             update.photo = photo
         update.save()
-        log(
-            instance=task,
-            action="linli.task.update",
+        _audit(
+            task,
+            "linli.task.update",
             user=actor,
             data={"update": update.pk, "status": status or None, "photo": bool(photo)},
         )
@@ -426,7 +477,7 @@ def post_update(
             type="task.updated",
             data=task_data(
                 task,
-                _("%(name)s posted an update.") % {"name": name},
+                localized(gettext_lazy("%(name)s posted an update."), {"name": name}),
                 update=entry,
             ),
             actor=actor,
@@ -438,8 +489,10 @@ def post_update(
                 task,
                 "task.status",
                 actor=actor,
-                text=_("“%(title)s” is now %(status)s.") % values,
-                redacted_text=_("A confidential task is now %(status)s.") % values,
+                text=localized(gettext_lazy("“%(title)s” is now %(status)s."), values),
+                redacted_text=localized(
+                    gettext_lazy("A confidential task is now %(status)s."), values
+                ),
                 teams=[task.team_id],
             )
             _status_changed(task, actor)
@@ -475,8 +528,10 @@ def verify_task(*, actor, task: Task, note: str = "") -> Task:
             task,
             "task.verified",
             actor=actor,
-            text=_("Community staff confirmed “%(title)s” as done well.") % values,
-            redacted_text=_("Community staff confirmed a confidential task."),
+            text=localized(
+                gettext_lazy("Community staff confirmed “%(title)s” as done well."), values
+            ),
+            redacted_text=localized(gettext_lazy("Community staff confirmed a confidential task.")),
             teams=[task.team_id],
         )
         _status_changed(task, actor)
@@ -511,8 +566,8 @@ def reopen_task(*, actor, task: Task, reason: str = "") -> Task:
             task,
             "task.reopened",
             actor=actor,
-            text=_("“%(title)s” was reopened.") % values,
-            redacted_text=_("A confidential task was reopened."),
+            text=localized(gettext_lazy("“%(title)s” was reopened."), values),
+            redacted_text=localized(gettext_lazy("A confidential task was reopened.")),
             teams=[old_team],
             extra={"reason": reason[:300]} if not task.sensitive else None,
         )
@@ -539,8 +594,8 @@ def cancel_task(*, actor, task: Task, reason: str = "") -> Task:
             task,
             "task.cancelled",
             actor=actor,
-            text=_("“%(title)s” was cancelled.") % values,
-            redacted_text=_("A confidential task was cancelled."),
+            text=localized(gettext_lazy("“%(title)s” was cancelled."), values),
+            redacted_text=localized(gettext_lazy("A confidential task was cancelled.")),
             teams=[task.team_id],
         )
         _status_changed(task, actor)
@@ -573,7 +628,7 @@ def record_data(record: ServiceRecord, text: str = "", **extra) -> dict:
             "display_name": record.volunteer.get_display_name(),
         },
         "source": record.source,
-        "text": text,
+        **text_fields(text),
         **extra,
     }
 
@@ -636,10 +691,10 @@ def log_hours(
             user=actor,
             data={"hours": str(hours), "task": task.pk, "volunteer": volunteer.pk},
         )
-        text = _("%(name)s logged %(hours)s hours.") % {
-            "name": volunteer.get_display_name(),
-            "hours": hours,
-        }
+        text = localized(
+            gettext_lazy("%(name)s logged %(hours)s hours."),
+            {"name": volunteer.get_display_name(), "hours": hours},
+        )
         data = record_data(record, text)
         publish(topic=f"task:{task.pk}", type="hours.logged", data=data, actor=actor)
         reviewers = set(_leader_ids(task.team_id)) | {volunteer.pk}
@@ -677,10 +732,14 @@ def _review(actor, record: ServiceRecord, status: str, reason: str = "") -> Serv
         total = approved_hours(record.volunteer)
         values = {"hours": record.hours}
         if status == ServiceRecord.Status.APPROVED:
-            type, text = "hours.approved", _("%(hours)s hours were approved.") % values
+            type = "hours.approved"
+            text = localized(gettext_lazy("%(hours)s hours were approved."), values)
         else:
             type = "hours.declined"
-            text = _("%(hours)s hours were declined: %(reason)s") % {**values, "reason": reason}
+            text = localized(
+                gettext_lazy("%(hours)s hours were declined: %(reason)s"),
+                {**values, "reason": reason},
+            )
         data = record_data(
             record,
             text,
@@ -739,8 +798,12 @@ def request_team_membership(*, actor, team: Team, note: str = "") -> TeamMembers
             "team": team_ref(team),
             "user": {"id": actor.pk, "display_name": actor.get_display_name()},
             "status": membership.status,
-            "text": _("%(name)s asked to join %(team)s.")
-            % {"name": actor.get_display_name(), "team": team.name},
+            **text_fields(
+                localized(
+                    gettext_lazy("%(name)s asked to join %(team)s."),
+                    {"name": actor.get_display_name(), "team": team.name},
+                )
+            ),
         }
         for user_id in _leader_ids(team.pk):
             publish(topic=f"user:{user_id}", type="team.member_requested", data=data, actor=actor)
@@ -773,7 +836,11 @@ def _decide_membership(actor, membership: TeamMembership, status: str) -> TeamMe
                 "team": team_ref(team),
                 "user": {"id": membership.user_id, "display_name": name},
                 "status": status,
-                "text": _("%(name)s joined %(team)s.") % {"name": name, "team": team.name},
+                **text_fields(
+                    localized(
+                        gettext_lazy("%(name)s joined %(team)s."), {"name": name, "team": team.name}
+                    )
+                ),
             }
             publish(topic=f"team:{team.pk}", type="team.member_joined", data=data, actor=actor)
             publish(
@@ -787,7 +854,12 @@ def _decide_membership(actor, membership: TeamMembership, status: str) -> TeamMe
                 "id": membership.pk,
                 "team": team_ref(team),
                 "status": status,
-                "text": _("Your request to join %(team)s was declined.") % {"team": team.name},
+                **text_fields(
+                    localized(
+                        gettext_lazy("Your request to join %(team)s was declined."),
+                        {"team": team.name},
+                    )
+                ),
             }
             publish(
                 topic=f"user:{membership.user_id}",
@@ -817,18 +889,44 @@ def need_data(need: Need, text: str = "", **extra) -> dict:
         "private": need.private,
         "community": {"id": need.community_id, "name": need.community.name},
         "requester": {"id": need.requester_id, "display_name": need.requester.get_display_name()},
-        "text": text,
+        **text_fields(text),
         **extra,
     }
 
 
 def file_need(
-    *, actor, community: Community, category: str, description: str, private: bool = False
+    *,
+    actor,
+    community: Community,
+    category: str,
+    description: str,
+    private: bool = False,
+    on_behalf_of=None,
+    client_key=None,
 ) -> Need:
-    """A verified resident asks for help. Staff of the community are told."""
+    """A verified resident asks for help. Staff of the community are told.
+
+    With `on_behalf_of`, staff file it for a verified member who came to the service station:
+    the resident is the requester (and is told), the need is marked assisted and records who
+    filed it (audited as `linli.need.assisted`)."""
     _require_signed_in(actor)
-    if not perms.can_file_need(actor, community):
+    if on_behalf_of is not None and on_behalf_of.pk == actor.pk:
+        on_behalf_of = None
+    assisted = on_behalf_of is not None
+    if assisted:
+        if not perms.may_file_for_residents(actor, community):
+            raise NotAllowed(_("Only community staff can ask for help for a resident."))
+        if not perms.may_file_for(actor, community, on_behalf_of):
+            raise ValidationError(
+                {"on_behalf_of": [_("Choose a verified resident of this community.")]}
+            )
+    elif not perms.can_file_need(actor, community):
         raise NotAllowed(_("Only verified residents of this community can ask for help here."))
+    requester = on_behalf_of if assisted else actor
+    # A phone's draft sent again (client_key, see config/drafts.py) gets the need it made.
+    existing = already_filed(Need, requester=requester, client_key=client_key)
+    if existing is not None:
+        return existing
     description = (description or "").strip()
     errors = {}
     if category not in Need.Category.values:
@@ -839,22 +937,36 @@ def file_need(
         errors["description"] = _("Keep the description under 2000 characters.")
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    once = FiledOnce(Need, requester=requester, client_key=client_key)
+    with once, transaction.atomic():
         need = Need.objects.create(
             community=community,
-            requester=actor,
+            requester=requester,
+            client_key=client_key,
             category=category,
             description=description,
             private=bool(private),
+            assisted=assisted,
+            recorded_by=actor if assisted else None,
         )
-        log(instance=need, action="linli.need.file", user=actor, data={"category": category})
-        text = _("%(name)s asked for help: %(category)s.") % {
-            "name": actor.get_display_name(),
-            "category": need.get_category_display(),
-        }
+        if assisted:
+            log(
+                instance=need,
+                action="linli.need.assisted",
+                user=actor,
+                data={"category": category, "resident": requester.pk},
+            )
+        else:
+            log(instance=need, action="linli.need.file", user=actor, data={"category": category})
+        text = localized(
+            gettext_lazy("%(name)s asked for help: %(category)s."),
+            {"name": requester.get_display_name(), "category": Need.Category(need.category).label},
+        )
         data = need_data(need, text)
-        for user_id in sorted(set(_staff_ids(community)) | {actor.pk}):
+        for user_id in sorted(set(_staff_ids(community)) | {requester.pk}):
             publish(topic=f"user:{user_id}", type="need.filed", data=data, actor=actor)
+    if once.existing is not None:
+        return once.existing
     return need
 
 
@@ -891,7 +1003,10 @@ def accept_need(
             actor=actor,
             community=need.community,
             title=title
-            or _("Help request: %(category)s") % {"category": need.get_category_display()},
+            or default_text(
+                gettext_lazy("Help request: %(category)s"),
+                {"category": Need.Category(need.category).label},
+            ),
             description=need.description if description is None else description,
             location=location,
             priority=priority,
@@ -905,7 +1020,11 @@ def accept_need(
         log(instance=need, action="linli.need.accept", user=actor, data={"task": task.pk})
         data = need_data(
             need,
-            _("Your request for help was accepted; a volunteer team will take it on."),
+            localized(
+                gettext_lazy(
+                    "Your request for help was accepted; a volunteer team will take it on."
+                )
+            ),
             task={"id": task.pk, "status": task.status, "url": task.get_absolute_url()},
         )
         publish(topic=f"user:{need.requester_id}", type="need.accepted", data=data, actor=actor)
@@ -932,7 +1051,9 @@ def decline_need(*, actor, need: Need, reason: str) -> Need:
         log(instance=need, action="linli.need.decline", user=actor, data={"reason": reason})
         data = need_data(
             need,
-            _("Your request for help was declined: %(reason)s") % {"reason": reason},
+            localized(
+                gettext_lazy("Your request for help was declined: %(reason)s"), {"reason": reason}
+            ),
             reason=reason,
         )
         publish(topic=f"user:{need.requester_id}", type="need.declined", data=data, actor=actor)

@@ -17,6 +17,7 @@ from communities.models import Community, Membership
 from communities.permissions import staffed_communities
 from config.errors import ServiceError
 from live.models import Event
+from live.texts import pick
 from live.topics import event_label, event_labels
 
 from . import permissions as perms
@@ -342,7 +343,7 @@ def _task_context(request, task, **bound):
             {
                 "event": e,
                 "label": event_label(e.type),
-                "text": (e.data or {}).get("text") or "",
+                "text": pick(e.data),
                 "update": (e.data or {}).get("update") if e.type == "task.updated" else None,
             }
             for e in rows

@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "accounts.context_processors.large_text",
             ],
         },
     },
@@ -198,6 +199,8 @@ if WECHAT_APP_ID and WECHAT_APP_SECRET:
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 HEADLESS_CLIENTS = ("browser", "app")
 HEADLESS_SERVE_SPECIFICATION = False
+# App session tokens looked up in one query instead of two (config/api.py).
+HEADLESS_TOKEN_STRATEGY = "config.api.SessionTokenStrategy"
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": "/accounts/confirm-email/{key}/",
     "account_reset_password_from_key": "/accounts/password/reset/key/{key}/",

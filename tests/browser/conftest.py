@@ -102,55 +102,59 @@ def _postgres(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-@pytest.fixture(scope="session")
-def live_site(tmp_path_factory):
-    """{"url", "world"}: a daphne server of config.asgi:application with the world above."""
-    tmp = tmp_path_factory.mktemp("browser-site")
+@contextlib.contextmanager
+def _served_site(tmp: Path, name: str, prepare):
+    """Daphne serving config.asgi:application on a database of its own, stopped afterwards.
+
+    The database is a migrated SQLite file in `tmp`, or, when DATABASE_URL names a PostgreSQL
+    server, a throwaway database `<name>_<site name>_<pid>` on it, dropped at the end; with
+    REDIS_URL the server uses Redis under a private prefix. `prepare(manage, env)` fills the
+    database before the server starts and returns the world the tests get.
+    Yields {"url", "world", "log", "env"} (env: the server's environment, for `site_shell`).
+    """
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.dev",  # DEBUG: the server serves live.js
+        DJANGO_SETTINGS_MODULE="config.settings.dev",  # DEBUG: the server serves static files
         LINLI_VAR_DIR=str(tmp),
         PYTHONUNBUFFERED="1",
     )
     dropped = None
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
-        base, _, name = database_url.rpartition("/")
-        db_name = f"{name.split('?')[0]}_browser_{os.getpid()}"
+        base, _, db = database_url.rpartition("/")
+        db_name = f"{db.split('?')[0]}_{name}_{os.getpid()}"
         _postgres(database_url, f'DROP DATABASE IF EXISTS "{db_name}"')
         _postgres(database_url, f'CREATE DATABASE "{db_name}"')
         env["DATABASE_URL"] = f"{base}/{db_name}"
         dropped = db_name
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = os.environ["REDIS_URL"]
-        env["REDIS_PREFIX"] = f"{os.environ.get('REDIS_PREFIX', 'linli')}_browser_{os.getpid()}"
+        env["REDIS_PREFIX"] = f"{os.environ.get('REDIS_PREFIX', 'linli')}_{name}_{os.getpid()}"
 
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    made = subprocess.run(
-        [*manage, "shell", "-c", WORLD],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    line = next(x for x in made.stdout.splitlines() if x.startswith("WORLD="))
-    world = json.loads(line[len("WORLD=") :])
-
-    port = _free_port()
-    log_path = tmp / "daphne.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
+    server = None
     try:
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        world = prepare(manage, env)
+        port = _free_port()
+        log_path = tmp / "daphne.log"
+        with open(log_path, "wb") as log:
+            server = subprocess.Popen(
+                [
+                    str(BIN / "daphne"),
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "config.asgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -160,17 +164,68 @@ def live_site(tmp_path_factory):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(log_path.read_text(errors="replace")[-3000:]) from None
                 time.sleep(0.2)
-        yield {"url": url, "world": world, "log": log_path}
+        yield {"url": url, "world": world, "log": log_path, "env": env}
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        if server is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
         if dropped:
             _postgres(database_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+
+
+def _shell_world(manage, env, script: str, marker: str) -> dict:
+    """Run `script` with `manage.py shell`; it prints `<marker>=<json>`."""
+    made = subprocess.run(
+        [*manage, "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    line = next(x for x in made.stdout.splitlines() if x.startswith(marker + "="))
+    return json.loads(line[len(marker) + 1 :])
+
+
+def site_shell(site, script: str, marker: str) -> dict:
+    """Run `script` with `manage.py shell` against a served site's database."""
+    return _shell_world([sys.executable, str(ROOT / "manage.py")], site["env"], script, marker)
+
+
+COUNCIL = r"""
+import json
+from communities.models import Community
+from deliberation.models import Council
+yuling = Community.objects.get(name="玉岭社区")
+council, _ = Council.objects.get_or_create(
+    community=yuling,
+    defaults={"name": "玉岭社区居民议事会", "voters": "residents", "quorum_kind": "votes",
+              "quorum_votes": 3, "pass_percent": 50, "voting_days": 7},
+)
+print("COUNCIL=" + json.dumps({"community": yuling.pk, "council": council.pk}))
+"""
+
+
+@pytest.fixture(scope="session")
+def council(live_site):
+    """{"community", "council"}: 玉岭社区's council on the live site (no page creates one)."""
+    return site_shell(live_site, COUNCIL, "COUNCIL")
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory):
+    """{"url", "world", "log"}: a daphne server of config.asgi:application with the world above."""
+    with _served_site(
+        tmp_path_factory.mktemp("browser-site"),
+        "browser",
+        lambda manage, env: _shell_world(manage, env, WORLD, "WORLD"),
+    ) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
@@ -292,85 +347,18 @@ print("DEMO=" + json.dumps({
 """
 
 
+def _load_demo(manage, env) -> dict:
+    subprocess.run(
+        [*manage, "load_demo", "--force"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    return _shell_world(manage, env, DEMO_WORLD, "DEMO")
+
+
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory):
     """{"url", "world": {"cookies", "ids", "paths"}, "log"}: daphne over the loaded demo data."""
-    tmp = tmp_path_factory.mktemp("demo-site")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.dev",
-        LINLI_VAR_DIR=str(tmp),
-        PYTHONUNBUFFERED="1",
-    )
-    dropped = None
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        base, _, name = database_url.rpartition("/")
-        db_name = f"{name.split('?')[0]}_demo_{os.getpid()}"
-        _postgres(database_url, f'DROP DATABASE IF EXISTS "{db_name}"')
-        _postgres(database_url, f'CREATE DATABASE "{db_name}"')
-        env["DATABASE_URL"] = f"{base}/{db_name}"
-        dropped = db_name
-    if os.environ.get("REDIS_URL"):
-        env["REDIS_URL"] = os.environ["REDIS_URL"]
-        env["REDIS_PREFIX"] = f"{os.environ.get('REDIS_PREFIX', 'linli')}_demo_{os.getpid()}"
-
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    server = None
-    try:
-        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-        subprocess.run(
-            [*manage, "load_demo", "--force"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        made = subprocess.run(
-            [*manage, "shell", "-c", DEMO_WORLD],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        line = next(x for x in made.stdout.splitlines() if x.startswith("DEMO="))
-        world = json.loads(line[len("DEMO=") :])
-
-        port = _free_port()
-        log_path = tmp / "daphne.log"
-        with open(log_path, "wb") as log:
-            daphne = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
-            server = subprocess.Popen(
-                [*daphne, "config.asgi:application"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/teams/", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log_path.read_text(errors="replace")[-3000:]) from None
-                time.sleep(0.2)
-        yield {"url": url, "world": world, "log": log_path}
-    finally:
-        if server is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
-        if dropped:
-            _postgres(database_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+    with _served_site(tmp_path_factory.mktemp("demo-site"), "demo", _load_demo) as site:
+        yield site
 
 
 @pytest.fixture

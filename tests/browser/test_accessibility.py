@@ -1,9 +1,10 @@
 """axe-core (npm package, injected from node_modules) over every public and resident page.
 
 Signed out, as a resident and as a team leader (plus a volunteer on the team pages and staff on
-the site's staff pages), on the demo site (tests/browser/demo_pages.py lists them). A page fails on any violation of impact "serious" or "critical"; the message names the
-page, the rule and the elements. A compact summary (page -> violation counts by impact,
-moderate and minor included) is printed for the lead's note.
+the site's staff pages), on the demo site (tests/browser/demo_pages.py lists them). A page
+fails on any violation of impact "serious" or "critical"; the message names the page, the rule
+and the elements. A compact summary (page -> violation counts by impact, moderate and minor
+included) is printed.
 
 The site's Content-Security-Policy forbids inline and injected scripts, so only these contexts
 bypass it (bypass_csp=True); every other browser test runs under the real policy.

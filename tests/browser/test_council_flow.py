@@ -6,62 +6,17 @@ its claim (a leader claims through the API) live, without reloading.
 
 Uses the `live_site` and `open_page` fixtures of tests/browser/conftest.py. Every change goes
 through the server's pages and API, so that its live events are pushed by the server itself.
-Only the council (which has no page to create it) is made with `manage.py shell`.
+Only the council (which has no page to create it) is made with `manage.py shell`
+(the `council` fixture of tests/browser/conftest.py).
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 LIVE_TIMEOUT_MS = 5000
-
-COUNCIL = r"""
-import json
-from communities.models import Community
-from deliberation.models import Council
-yuling = Community.objects.get(name="玉岭社区")
-council, _ = Council.objects.get_or_create(
-    community=yuling,
-    defaults={"name": "玉岭社区居民议事会", "voters": "residents", "quorum_kind": "votes",
-              "quorum_votes": 3, "pass_percent": 50, "voting_days": 7},
-)
-print("COUNCIL=" + json.dumps({"community": yuling.pk, "council": council.pk}))
-"""
-
-
-def _server_env(live_site) -> dict:
-    """The environment the live_site server runs with (same database, same var folder)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.dev",
-        LINLI_VAR_DIR=str(Path(live_site["log"]).parent),
-    )
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        base, _, name = database_url.rpartition("/")
-        env["DATABASE_URL"] = f"{base}/{name.split('?')[0]}_browser_{os.getpid()}"
-    return env
-
-
-@pytest.fixture(scope="module")
-def council(live_site):
-    made = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", COUNCIL],
-        cwd=ROOT,
-        env=_server_env(live_site),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    line = next(x for x in made.stdout.splitlines() if x.startswith("COUNCIL="))
-    return json.loads(line[len("COUNCIL=") :])
 
 
 def wait_until_live(page):

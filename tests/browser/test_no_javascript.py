@@ -8,8 +8,6 @@ result is checked on the page the server sends back.
 
 import pytest
 
-from .test_council_flow import council  # noqa: F401  (fixture)
-
 pytestmark = pytest.mark.browser
 
 WIDTH = 360
@@ -56,7 +54,7 @@ def status_label(page, status):
     return json.loads(page.locator("#proposal-status-labels").text_content())[status]
 
 
-def test_propose_comment_reply_and_vote_without_javascript(no_js, council):  # noqa: F811
+def test_propose_comment_reply_and_vote_without_javascript(no_js, council):
     from playwright.sync_api import expect
 
     # 1. The resident proposes through the form and sends it.
@@ -138,7 +136,7 @@ def test_propose_comment_reply_and_vote_without_javascript(no_js, council):  # n
     resident.screenshot(path="/tmp/no-js-vote-360.png", full_page=True)
 
 
-def test_staff_file_a_proposal_for_a_resident_without_javascript(no_js, council):  # noqa: F811
+def test_staff_file_a_proposal_for_a_resident_without_javascript(no_js, council):
     """Assisted participation at the service station: find the resident, file in their name."""
     from playwright.sync_api import expect
 

@@ -12,32 +12,16 @@ with `manage.py shell`, as in test_council_flow.py, and so are the counts.
 """
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from .conftest import site_shell
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 15_000
-
-COUNCIL = r"""
-import json
-from communities.models import Community
-from deliberation.models import Council
-yuling = Community.objects.get(name="玉岭社区")
-council, _ = Council.objects.get_or_create(
-    community=yuling,
-    defaults={"name": "玉岭社区居民议事会", "voters": "residents", "quorum_kind": "votes",
-              "quorum_votes": 3, "pass_percent": 50, "voting_days": 7},
-)
-print("COUNCIL=" + json.dumps({"community": yuling.pk, "council": council.pk}))
-"""
 
 COUNT = r"""
 import json, sys
@@ -53,40 +37,8 @@ print("COUNT=" + json.dumps({{
 """
 
 
-def _server_env(live_site) -> dict:
-    """The environment the live_site server runs with (same database, same var folder)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.dev",
-        LINLI_VAR_DIR=str(Path(live_site["log"]).parent),
-    )
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        base, _, name = database_url.rpartition("/")
-        env["DATABASE_URL"] = f"{base}/{name.split('?')[0]}_browser_{os.getpid()}"
-    return env
-
-
-def _shell(live_site, code: str, marker: str):
-    made = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
-        cwd=ROOT,
-        env=_server_env(live_site),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    line = next(x for x in made.stdout.splitlines() if x.startswith(marker + "="))
-    return json.loads(line[len(marker) + 1 :])
-
-
-@pytest.fixture(scope="module")
-def council(live_site):
-    return _shell(live_site, COUNCIL, "COUNCIL")
-
-
 def filed(live_site, text):
-    return _shell(live_site, COUNT.format(text=text), "COUNT")
+    return site_shell(live_site, COUNT.format(text=text), "COUNT")
 
 
 def ready_for_offline(page):

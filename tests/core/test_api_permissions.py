@@ -175,6 +175,7 @@ row("POST", P + "/proposals/{proposal_id}/decision", {"proposal_id": "voting"}, 
 row("GET", P + "/communities/{community_id}/council", {"community_id": "community"}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/communities/{community_id}/meetings", {"community_id": "community"}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/meetings/{meeting_id}", {"meeting_id": "meeting"}, None, "200 200 200 200 200 200 200 200 200")
+row("GET", P + "/notifications", {}, None, "401 200 200 200 200 200 200 200 200")
 # fmt: on
 
 

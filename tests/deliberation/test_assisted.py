@@ -93,13 +93,13 @@ def test_permission_matrix(world, actor, resident, error):
             _file(world, actor, resident)
         assert error in info.value.message_dict
     assert not Proposal.objects.exists()
-    assert perms.may_propose_for(actor, world.yuling, resident) is False
+    assert perms.may_file_for(actor, world.yuling, resident) is False
 
 
 def test_inactive_resident_cannot_be_filed_for(world):
     world.resident2.is_active = False
     world.resident2.save(update_fields=["is_active"])
-    assert not perms.may_propose_for(world.staff, world.yuling, world.resident2)
+    assert not perms.may_file_for(world.staff, world.yuling, world.resident2)
 
 
 def test_the_recorder_may_edit_and_submit_a_draft_filed_for_a_resident(world):

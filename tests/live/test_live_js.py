@@ -226,3 +226,42 @@ def field_types(page):
     page.wait_for_function("window.seen.length === 4")
     assert texts()["status"] == "in_progress"
     assert texts()["any-status"] == "odd"
+
+
+def test_texts_in_the_page_language():
+    in_browser(page_language)
+
+
+def page_language(page):
+    connections = []
+    page.route_web_socket("ws://linli.test/ws/live/", lambda ws: connections.append(ws))
+    page.goto(f"{ORIGIN}/")
+    wait_until(page, lambda: connections)
+    ws = connections[0]
+    page.evaluate(
+        "() => { document.documentElement.lang = 'en';"
+        " var f = document.createElement('span'); f.id = 'outcome';"
+        " f.setAttribute('data-live-field', 'outcome'); f.setAttribute('data-live-types', '*');"
+        " document.getElementById('task').appendChild(f); }"
+    )
+    both = {"zh-hans": "队伍认领了任务", "en": "The team took on the task"}
+    outcomes = {"zh-hans": "通过", "en": "Accepted"}
+    ws.send(event(41, text=both["zh-hans"], texts=both, outcome="通过", outcomes=outcomes))
+    page.wait_for_function("window.seen.length === 1")
+    first = page.locator('[data-live-id="41"]').text_content()
+    assert "The team took on the task" in first and "队伍" not in first
+    assert page.text_content("#outcome") == "Accepted"
+
+    page.evaluate("() => { document.documentElement.lang = 'zh-Hans'; }")
+    ws.send(event(42, text=both["zh-hans"], texts=both, outcome="通过", outcomes=outcomes))
+    page.wait_for_function("window.seen.length === 2")
+    assert "队伍认领了任务" in page.locator('[data-live-id="42"]').text_content()
+    assert page.text_content("#outcome") == "通过"
+
+    # No text in the page's language (or no texts at all): the stored text.
+    page.evaluate("() => { document.documentElement.lang = 'en'; }")
+    ws.send(event(43, text="只有中文", texts={"zh-hans": "只有中文"}))
+    ws.send(event(44, text="plain", texts="not a map"))
+    page.wait_for_function("window.seen.length === 4")
+    assert "只有中文" in page.locator('[data-live-id="43"]').text_content()
+    assert "plain" in page.locator('[data-live-id="44"]').text_content()

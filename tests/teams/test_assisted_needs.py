@@ -73,7 +73,7 @@ def test_permission_matrix(world, actor, resident, error):
             _file(world, actor, resident)
         assert error in info.value.message_dict
     assert not Need.objects.exists()
-    assert perms.may_file_need_for(actor, world.yuling, resident) is False
+    assert perms.may_file_for(actor, world.yuling, resident) is False
 
 
 def test_street_staff_may_file_below(world):

@@ -2,7 +2,8 @@
  * Linli.live.subscribe(topic, fn(event), since) -> unsubscribe function.
  * [data-live-topic] elements start by themselves (data-live-since) and get `linli:event`;
  * inside, [data-live-field=f] shows event.data[f] and [data-live-list] (="prepend") gets an
- * <li> per event (data.text or the type's label from #linli-live-labels). Fields take
+ * <li> per event (data.text or the type's label from #linli-live-labels); data.texts
+ * {lang: text} (likewise .titles...) give them in the <html lang>. Fields take
  * only events of the topic's kind (task.* for task:12, not hours.*) unless data-live-types
  * on or around them in the region says otherwise ("a.b c.* *"). On `resync` regions get
  * a cancelable `linli:resync`; with data-live-reload (on them or <body>) the page reloads.
@@ -117,6 +118,11 @@
     return labels[type] || labels["*"] || type;
   }
 
+  function local(data, key) {
+    var all = data[key + "s"], t = all && all[d.documentElement.lang.toLowerCase()];
+    return typeof t === "string" ? t : data[key];
+  }
+
   function item(ev) {
     var data = ev.data && typeof ev.data === "object" ? ev.data : {};
     var li = d.createElement("li"), badge = d.createElement("span"), when = d.createElement("time");
@@ -126,7 +132,8 @@
     badge.textContent = label(ev.type);
     li.appendChild(badge);
     li.appendChild(d.createTextNode(" "));
-    var text = data.text === undefined || data.text === null ? "" : String(data.text);
+    var text = local(data, "text");
+    text = text == null ? "" : String(text);
     var link = typeof data.url === "string" && /^\/(?![\/\\])/.test(data.url) ? data.url : "";
     if (text || link) {
       var body = d.createElement(link ? "a" : "span");
@@ -159,7 +166,8 @@
     own(el, "[data-live-field]").forEach(function (f) {
       var key = f.getAttribute("data-live-field");
       if (Object.prototype.hasOwnProperty.call(data, key) && takes(f, el, ev.type)) {
-        f.textContent = data[key] === null ? "" : String(data[key]);
+        var v = local(data, key);
+        f.textContent = v == null ? "" : String(v);
       }
     });
     own(el, "[data-live-list]").forEach(function (list) {

@@ -1,0 +1,100 @@
+"""The claim / update request path stays lean: bounded queries, one audit INSERT, events
+logged in one INSERT per announcement and pushed after commit in order (task topic first)."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.log_actions import log
+from wagtail.models import ModelLogEntry
+
+from live import services as live_services
+from live.models import Event
+from teams import services
+
+from .conftest import client_for, make_task
+
+
+@pytest.fixture
+def pushes(monkeypatch):
+    """The (topic, event id) of every push, in order."""
+    seen = []
+    monkeypatch.setattr(
+        live_services, "_push", lambda topic, event_id, text: seen.append((topic, event_id))
+    )
+    return seen
+
+
+def _inserts(queries, table):
+    return [q for q in queries if q["sql"].startswith("INSERT") and f'"{table}"' in q["sql"]]
+
+
+def test_claim_api_queries_audit_and_push_order(
+    world, pushes, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    task = make_task(world.yuling)
+    client = client_for(world.leader)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+        django_assert_max_num_queries(20),
+    ):
+        response = client.post(
+            f"/api/v1/tasks/{task.pk}/claim",
+            data=json.dumps({"team": world.team.pk}),
+            content_type="application/json",
+        )
+    assert response.status_code == 200, response.content
+    assert len(callbacks) == 1  # one commit hook for the whole announcement
+    assert len(_inserts(queries, "wagtailcore_modellogentry")) == 1
+    assert len(_inserts(queries, "live_event")) == 1  # task, community and team rows at once
+    events = list(Event.objects.filter(type="task.claimed").order_by("id"))
+    assert [e.topic for e in events] == [
+        f"task:{task.pk}",
+        f"community:{world.yuling.pk}",
+        f"team:{world.team.pk}",
+    ]
+    assert pushes == [(e.topic, e.pk) for e in events]
+    assert events[1].data == events[0].data  # not sensitive: the same data everywhere
+
+
+def test_update_api_queries(world, pushes, django_assert_max_num_queries):
+    task = make_task(world.yuling, team=world.team, status="claimed")
+    client = client_for(world.volunteer)
+    with django_assert_max_num_queries(17):
+        response = client.post(
+            f"/api/v1/tasks/{task.pk}/updates",
+            data=json.dumps({"text": "垃圾已清运"}),
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
+
+
+def test_sensitive_announcement_is_redacted_outside_the_task_topic(world, pushes):
+    task = make_task(world.yuling, sensitive=True, title="家暴求助")
+    services.claim_task(actor=world.leader, task=task, team=world.team)
+    by_topic = {e.topic: e.data for e in Event.objects.filter(type="task.claimed")}
+    assert by_topic[f"task:{task.pk}"]["title"] == "家暴求助"
+    assert by_topic[f"community:{world.yuling.pk}"]["title"] != "家暴求助"
+    assert by_topic[f"team:{world.team.pk}"]["title"] != "家暴求助"
+
+
+def test_audit_writes_what_wagtail_log_writes(world):
+    task = make_task(world.yuling)
+    data = {"team": {"id": world.team.pk, "name": world.team.name}}
+    with CaptureQueriesContext(connection) as queries:
+        ours = services._audit(task, "linli.task.claim", user=world.leader, data=data)
+    assert len(queries) == 1
+    theirs = log(instance=task, action="linli.task.claim", user=world.leader, data=data)
+    fields = ["content_type_id", "label", "action", "data", "user_id", "object_id", "revision_id"]
+    ours, theirs = ModelLogEntry.objects.get(pk=ours.pk), ModelLogEntry.objects.get(pk=theirs.pk)
+    assert [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields]
+
+
+def test_audit_refuses_an_unregistered_action(world):
+    from django.core.exceptions import ValidationError
+
+    task = make_task(world.yuling)
+    with pytest.raises(ValidationError):
+        services._audit(task, "linli.no.such.action", user=world.leader, data={})
