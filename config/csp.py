@@ -18,7 +18,6 @@ Content-Security-Policy-Report-Only header instead (for trying a stricter policy
 import base64
 import hashlib
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 
 
@@ -87,19 +86,10 @@ def _set_header(request, response):
 
 
 class ContentSecurityPolicyMiddleware:
-    sync_capable = True
-    async_capable = True
+    """Sync only: config.middleware.SyncChainASGIHandler runs the whole chain in one thread."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
         return _set_header(request, self.get_response(request))
-
-    async def __acall__(self, request):
-        return _set_header(request, await self.get_response(request))

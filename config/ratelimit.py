@@ -20,7 +20,6 @@ None switches one off.
 import hashlib
 import time
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
@@ -86,27 +85,14 @@ def too_many(request, exc: RateLimited):
 
 
 class WriteRateLimitMiddleware:
-    sync_capable = True
-    async_capable = True
+    """Sync only: config.middleware.SyncChainASGIHandler runs the whole chain in one thread."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
         try:
             check_write(request)
         except RateLimited as exc:
             return too_many(request, exc)
         return self.get_response(request)
-
-    async def __acall__(self, request):
-        try:
-            await sync_to_async(check_write)(request)
-        except RateLimited as exc:
-            return await sync_to_async(too_many)(request, exc)
-        return await self.get_response(request)

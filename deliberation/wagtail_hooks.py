@@ -7,12 +7,10 @@ only the councils of the communities they staff; superusers see everything.
 
 import django_filters
 from django import forms
-from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -39,7 +37,8 @@ from communities.permissions import (
     scoped_to_staffed,
     staffed_communities,
 )
-from config.errors import NotAllowed, ServiceError
+from config.admin_views import ServiceFormMixin
+from config.errors import NotAllowed
 
 from . import permissions as perms
 from . import services
@@ -226,36 +225,7 @@ for _model, _policy in (
     register_permission_policy(_model, _policy, exact_class=True)
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 # --- generic pages ------------------------------------------------------------------------------
-
-
-class ServiceFormMixin:
-    """A form whose valid submission calls a service; errors come back on the form."""
-
-    success_message = _("Done.")
-
-    def perform(self, form):
-        raise NotImplementedError
-
-    def get_success_url(self):
-        return reverse(self.index_url_name)
-
-    def form_valid(self, form):
-        try:
-            message = self.perform(form)
-        except ServiceError as exc:
-            form.add_error(None, str(exc.detail))
-            return self.form_invalid(form)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, message or self.success_message)
-        return redirect(self.get_success_url())
 
 
 class ObjectFormView(

@@ -9,11 +9,8 @@ communities they staff, and the teams that serve those communities.
 
 import django_filters
 from django import forms
-from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -41,7 +38,7 @@ from communities.permissions import (
     scoped_to_staffed,
     staffed_communities,
 )
-from config.errors import ServiceError
+from config.admin_views import ServiceFormMixin
 
 from . import permissions as perms
 from . import services
@@ -173,7 +170,9 @@ for _model, _policy in (
 # --- decision pages (one form on Wagtail's generic form template) -------------------------------
 
 
-class DecisionView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+class DecisionView(
+    ServiceFormMixin, BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView
+):
     """A form about one object whose valid submission calls a service."""
 
     permission_required = "change"
@@ -183,7 +182,6 @@ class DecisionView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplate
     history_url_name = None
     header_icon = "tasks"
     submit_button_label = _("Save")
-    success_message = _("Done.")
     lookup = "community"
 
     def get_base_object_queryset(self):
@@ -212,22 +210,6 @@ class DecisionView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplate
             object=self.object,
         )
         return context
-
-    def perform(self, form):
-        raise NotImplementedError
-
-    def form_valid(self, form):
-        try:
-            message = self.perform(form)
-        except ServiceError as exc:
-            form.add_error(None, str(exc.detail))
-            return self.form_invalid(form)
-        except ValidationError as exc:
-            for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self.form_invalid(form)
-        messages.success(self.request, message or self.success_message)
-        return redirect(self.index_url_name)
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -267,7 +249,7 @@ class TaskCreateForm(forms.Form):
         )
 
 
-class TaskCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+class TaskCreateView(ServiceFormMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
     model = Task
     permission_required = "add"
     template_name = "wagtailadmin/generic/form.html"
@@ -292,30 +274,21 @@ class TaskCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView
         context.update(action_url=reverse(self.add_url_name), submit_button_label=_("Create task"))
         return context
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            task = services.create_task(
-                actor=self.request.user,
-                community=data["community"],
-                title=data["title"],
-                description=data["description"],
-                location=data["location"],
-                priority=data["priority"],
-                required_skills=list(data["required_skills"]),
-                sensitive=data["sensitive"],
-                due_at=data["due_at"],
-                team=data["team"],
-            )
-        except ServiceError as exc:
-            form.add_error(None, str(exc.detail))
-            return self.form_invalid(form)
-        except ValidationError as exc:
-            for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self.form_invalid(form)
-        messages.success(self.request, gettext("Task “%(title)s” created.") % {"title": task})
-        return redirect(self.index_url_name)
+        task = services.create_task(
+            actor=self.request.user,
+            community=data["community"],
+            title=data["title"],
+            description=data["description"],
+            location=data["location"],
+            priority=data["priority"],
+            required_skills=list(data["required_skills"]),
+            sensitive=data["sensitive"],
+            due_at=data["due_at"],
+            team=data["team"],
+        )
+        return gettext("Task “%(title)s” created.") % {"title": task}
 
 
 class TaskStatusForm(forms.Form):
