@@ -86,7 +86,7 @@ def _set_header(request, response):
 
 
 class ContentSecurityPolicyMiddleware:
-    """Sync only: config.middleware.SyncChainASGIHandler runs the whole chain in one thread."""
+    """Sync only: config.handlers.SyncChainASGIHandler runs the whole chain in one thread."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -18,8 +18,6 @@ CONN_HEALTH_CHECKS makes the next request open a new one.
 import logging
 import sys
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -88,24 +86,3 @@ def server_error(request):
             status=500,
         )
     return defaults.server_error(request)
-
-
-class SyncChainASGIHandler(ASGIHandler):
-    """Django's ASGI handler, with the middleware chain and the view run in ONE worker-thread
-    call per request.
-
-    Django builds the ASGI chain in async mode: its last handler (`_get_response_async`) is a
-    coroutine, so a chain of sync middleware (all of ours) crosses threads three times per
-    request: into the worker thread for the middleware, back to the event loop
-    (`async_to_sync`) for `_get_response_async`, and into the thread again for the sync view;
-    and as many times on the way out. Each crossing is a thread wake-up and a turn of the
-    event loop, which may be busy with WebSocket traffic (a live fan-out to a thousand
-    sockets, say). Built in sync mode, the chain (middleware and view, exception middleware
-    included) runs in one call in the request's thread, as under WSGI; nothing else changes
-    (signals, body reading, response streaming and disconnects are the base class's). An
-    async view would still work (Django runs it with `async_to_sync`); the project has none.
-    """
-
-    def load_middleware(self, is_async=False):
-        super().load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)

@@ -85,7 +85,7 @@ def too_many(request, exc: RateLimited):
 
 
 class WriteRateLimitMiddleware:
-    """Sync only: config.middleware.SyncChainASGIHandler runs the whole chain in one thread."""
+    """Sync only: config.handlers.SyncChainASGIHandler runs the whole chain in one thread."""
 
     def __init__(self, get_response):
         self.get_response = get_response

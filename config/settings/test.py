@@ -1,5 +1,5 @@
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import DATABASES, VAR_DIR
 
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
@@ -10,3 +10,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# In-process requests (config.asgi.application in tests) must not leave connections open in
+# request threads: the test database is dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

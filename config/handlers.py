@@ -1,0 +1,93 @@
+"""Django's ASGI handler for daphne, with the request's sync work on long-lived threads.
+
+Two things about Django's own ASGIHandler cost every request several milliseconds:
+
+1. A new thread, and so a new database connection. Django runs each request in a fresh
+   `ThreadSensitiveContext`, for which asgiref starts a new worker thread (and, when the
+   request ends, another thread to join it). Database connections belong to a thread, so
+   every request opened a new one: a new SQLite connection with its set-up (WAL pragma, the
+   functions Django registers) or a new PostgreSQL backend, ~3 ms before the first query even
+   on an idle machine, and persistent connections (CONN_MAX_AGE) could not work at all.
+   Here each request borrows a long-lived single-thread executor from `RequestThreads` and
+   runs ALL its thread-sensitive work on it (the request_started / request_finished signals,
+   middleware, view, response.close()), exactly as a threaded WSGI server reuses its threads.
+   So a thread's connection lives on between requests, for CONN_MAX_AGE seconds
+   (DATABASE_CONN_MAX_AGE), checked before reuse (CONN_HEALTH_CHECKS), and closed by Django's
+   usual `close_old_connections` in that same thread. Requests still run side by side: a
+   request that finds no idle thread gets a new one, and up to settings.REQUEST_THREADS idle
+   threads are kept (the most recently used first: its caches are warm).
+
+2. Three thread crossings per request. Django builds the ASGI chain in async mode: its last
+   handler (`_get_response_async`) is a coroutine, so a chain of sync middleware (all of
+   ours) goes into the worker thread for the middleware, back to the event loop
+   (`async_to_sync`) for `_get_response_async`, and into the thread again for the sync view;
+   and as many times on the way out. Each crossing is a thread wake-up and a turn of the event
+   loop, which may be busy with WebSocket traffic (a live fan-out to a thousand sockets, say).
+   Built in sync mode, the chain (middleware and view, exception middleware included) runs in
+   one call in the request's thread, as under WSGI. An async view would still work (Django
+   runs it with `async_to_sync`); the project has none.
+
+Nothing else changes: body reading, signals, response streaming and disconnects are the base
+class's.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+
+DEFAULT_REQUEST_THREADS = 8
+
+
+class RequestThreads:
+    """Single-thread executors lent to one request at a time and kept for the next."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self._idle: list[ThreadPoolExecutor] = []
+        self._lock = threading.Lock()
+
+    def borrow(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="linli-request")
+
+    def give_back(self, executor: ThreadPoolExecutor) -> None:
+        with self._lock:
+            if len(self._idle) < self.keep:
+                self._idle.append(executor)
+                return
+        # Not waited for: the thread ends once whatever it still runs has finished.
+        executor.shutdown(wait=False)
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+
+class SyncChainASGIHandler(ASGIHandler):
+    """Django's ASGI handler: long-lived request threads, and one thread call per request."""
+
+    def __init__(self):
+        super().__init__()
+        self.threads = RequestThreads(getattr(settings, "REQUEST_THREADS", DEFAULT_REQUEST_THREADS))
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async=False)
+        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)  # Django refuses it
+            return
+        executor = self.threads.borrow()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            self.threads.give_back(executor)
