@@ -15,7 +15,8 @@ Two things about Django's own ASGIHandler cost every request several millisecond
    (DATABASE_CONN_MAX_AGE), checked before reuse (CONN_HEALTH_CHECKS), and closed by Django's
    usual `close_old_connections` in that same thread. Requests still run side by side: a
    request that finds no idle thread gets a new one, and up to settings.REQUEST_THREADS idle
-   threads are kept (the most recently used first: its caches are warm).
+   threads are kept (the most recently used first: its caches are warm); a thread beyond
+   that closes its connections and ends.
 
 2. Three thread crossings per request. Django builds the ASGI chain in async mode: its last
    handler (`_get_response_async`) is a coroutine, so a chain of sync middleware (all of
@@ -39,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
 
 DEFAULT_REQUEST_THREADS = 8
 
@@ -62,7 +64,9 @@ class RequestThreads:
             if len(self._idle) < self.keep:
                 self._idle.append(executor)
                 return
-        # Not waited for: the thread ends once whatever it still runs has finished.
+        # The thread's database connections go with it (nothing else would close them), then
+        # the thread ends; neither is waited for.
+        executor.submit(connections.close_all)
         executor.shutdown(wait=False)
 
     @property
