@@ -71,7 +71,15 @@ async def test_sequential_requests_share_a_thread_and_its_connection(
     assert opened == {first["thread"]: 1}
 
 
-async def test_concurrent_requests_run_on_threads_of_their_own(handler):
+async def test_concurrent_requests_run_on_threads_of_their_own(handler, monkeypatch):
+    closed_in = []
+
+    class Recording:
+        def close_all(self):
+            closed_in.append(threading.get_ident())
+            connections.close_all()
+
+    monkeypatch.setattr("config.handlers.connections", Recording())
     request_threads_urls.gates.update(a=threading.Event(), b=threading.Event(), c=threading.Event())
     waiting = [asyncio.create_task(_get(handler, f"/wait/{name}")) for name in "abc"]
     await asyncio.sleep(0.2)
@@ -81,7 +89,9 @@ async def test_concurrent_requests_run_on_threads_of_their_own(handler):
         gate.set()
     threads = {reply["thread"] for reply in await asyncio.gather(*waiting)}
     assert len(threads) == 3
-    # Afterwards REQUEST_THREADS (2) are kept, the third ended.
+    # Afterwards REQUEST_THREADS (2) are kept; the third closed its connections and ended.
     assert handler.threads.idle == 2
+    await asyncio.sleep(0.2)
+    assert len(closed_in) == 1 and closed_in[0] in threads
     after = await _get(handler, "/whoami")
-    assert after["thread"] in threads
+    assert after["thread"] in threads - set(closed_in)
