@@ -6,6 +6,8 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+
 from config.handlers import SyncChainASGIHandler  # noqa: E402
 
 # Django's ASGI handler, on long-lived request threads (config.handlers).
@@ -37,5 +39,7 @@ gc.freeze()
 # every few seconds, a 15-90 ms full one, which lands in the middle of a live fan-out now and
 # then (bench.fanout with a gc callback: 333 collections over 1 ms and 29 full ones in a
 # 50-action run; 60 and 1 with these). Most garbage is freed by reference counting anyway;
-# what the collector finds (cycles) waits a little longer.
-gc.set_threshold(50_000, 20, 100)
+# what the collector finds (cycles) waits a little longer. settings.GC_THRESHOLDS; None keeps
+# the interpreter's (the test settings do: the suite imports this module too).
+if settings.GC_THRESHOLDS:
+    gc.set_threshold(*settings.GC_THRESHOLDS)

@@ -8,6 +8,12 @@ let the request through, incr -> ValueError "key not found", set/delete -> nothi
 Redis for `PAUSE_SECONDS` (default 5), so that an outage does not cost a connection attempt per
 call. Other errors are raised as usual.
 
+Connections are shared. Django makes a cache object per thread and per async context, that
+is, per request under ASGI, and each of Django's cache clients opens connection pools of its
+own: every request connected to Redis afresh (~1-3 ms before the first rate-limit count of a
+POST). Here the clients of one LOCATION and OPTIONS share their pools (redis-py's pools are
+thread-safe and reconnect after a fork), so a request finds its connection open.
+
 Settings: BACKEND "config.cache.FailSafeRedisCache"; OPTIONS may hold PAUSE_SECONDS and any
 redis-py connection option (socket_connect_timeout, socket_timeout, ...).
 """
@@ -16,7 +22,7 @@ import logging
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -29,6 +35,19 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 _paused_until: dict[str, float] = {}
 
 
+#: (servers, options) -> the connection pools every client of them uses.
+_shared_pools: dict[tuple, dict] = {}
+
+
+class SharedPoolsClient(RedisCacheClient):
+    """Django's Redis cache client, with the connection pools of its servers shared."""
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        key = (tuple(servers), tuple(sorted((k, repr(v)) for k, v in options.items())))
+        self._pools = _shared_pools.setdefault(key, {})
+
+
 class FailSafeRedisCache(RedisCache):
     pause_seconds = 5.0
 
@@ -38,6 +57,7 @@ class FailSafeRedisCache(RedisCache):
         self.pause_seconds = float(options.pop("PAUSE_SECONDS", self.pause_seconds))
         params["OPTIONS"] = options
         super().__init__(server, params)
+        self._class = SharedPoolsClient
         self._location = str(server)
 
     # -- the guard ---------------------------------------------------------------------------

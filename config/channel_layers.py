@@ -21,6 +21,15 @@ learn that its stream had a hole. This layer adds that, and keeps an outage chea
   is dropped as before (live.services._push logs it; the log has the event).
 - No leaks or noise. A channel whose subscription fails is forgotten, and unsubscribing while
   Redis is down is not an error (the server forgot the subscription with the connection).
+- Publishing without the event loop. `group_send_now(group, message)` publishes at once from
+  the calling thread with a plain (sync) Redis client, in the same wire form as `group_send`.
+  live.services pushes an event this way from the request thread the moment its transaction
+  commits: every process's fan-out starts without waiting for this process's event loop to
+  get a turn (under daphne the loop shares the interpreter with the request thread, which is
+  still building its response) and without the round trip through it. It declines (returns
+  False, and the caller uses `group_send`) while pushes are queued here for resending, for
+  DIRECT_PAUSE seconds after it failed, and for hosts it cannot address (Sentinel), so that
+  pushes keep their order behind queued ones and an outage costs one failed attempt per pause.
 
 Settings: CHANNEL_LAYERS BACKEND "config.channel_layers.RedisPubSubChannelLayer", CONFIG as for
 channels_redis' pub/sub layer. Relies on channels_redis 4.3's pub/sub internals (pinned in
@@ -30,11 +39,13 @@ requirements.txt); tests/services/test_faults.py exercises it against a real red
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections import deque
 
+import redis
 from channels_redis import pubsub
-from channels_redis.utils import _wrap_close, decode_hosts
+from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -45,6 +56,8 @@ RESEND_INTERVAL = 0.5
 MAX_PENDING = 10_000
 MAX_AGE = 300.0
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+DIRECT_PAUSE = 5.0
+DIRECT_TIMEOUT = 0.5  # seconds, connecting and each command of the direct client
 
 
 class ShardConnection(pubsub.RedisSingleShardConnection):
@@ -174,6 +187,52 @@ class LoopLayer(pubsub.RedisPubSubLoopLayer):
 
 class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     """Drop-in for channels_redis.pubsub.RedisPubSubChannelLayer (see the module doc)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        hosts = kwargs.get("hosts", args[0] if args else None)
+        self._direct_hosts = decode_hosts(hosts)
+        self._direct_clients: dict[int, redis.Redis | None] = {}
+        self._direct_lock = threading.Lock()
+        self._direct_failed_at = float("-inf")
+
+    def group_send_now(self, group: str, message: dict) -> bool:
+        """Publish `message` to `group` from this thread, at once; False if not done (then
+        send it with `group_send`). See the module doc."""
+        if time.monotonic() - self._direct_failed_at < DIRECT_PAUSE:
+            return False
+        if any(layer._pending for layer in list(self._layers.values())):
+            return False
+        # The name RedisPubSubLoopLayer._get_group_channel_name gives the group.
+        channel = f"{self._kwargs.get('prefix', 'asgi')}__group__{group}"
+        client = self._direct_client(_consistent_hash(channel, len(self._direct_hosts)))
+        if client is None:
+            return False
+        try:
+            client.publish(channel, self.serialize(message))
+        except (redis.RedisError, OSError) as exc:
+            self._direct_failed_at = time.monotonic()
+            logger.warning("Redis publish failed (%s); pushes go through the event loop", exc)
+            return False
+        return True
+
+    def _direct_client(self, index: int) -> redis.Redis | None:
+        with self._direct_lock:
+            if index not in self._direct_clients:
+                host = dict(self._direct_hosts[index])
+                options = {
+                    "socket_connect_timeout": DIRECT_TIMEOUT,
+                    "socket_timeout": DIRECT_TIMEOUT,
+                }
+                if "address" in host:
+                    address = host.pop("address")
+                    client = redis.Redis.from_url(address, **{**options, **host})
+                elif "master_name" in host:
+                    client = None  # Sentinel: group_send finds the master
+                else:
+                    client = redis.Redis(**{**options, **host})
+                self._direct_clients[index] = client
+            return self._direct_clients[index]
 
     def _get_layer(self):
         loop = asyncio.get_running_loop()

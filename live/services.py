@@ -1,11 +1,14 @@
 """Publishing: events are written in the caller's transaction and pushed after commit.
 
 The push is one `group_send` of {"type": "live.event", "id", "topic", "text"} to the topic's
-group (live.hub fans it out to the local sockets). Code running in a worker thread of a
-running event loop (a sync Django view under daphne, `database_sync_to_async`) hands the push
-to that loop and goes on without waiting for it: the request's response does not wait for the
-fan-out, and the pushes of one thread reach the loop, and the group, in the order they were
-made. Anywhere else the push is made with `async_to_sync` and waited for, as before.
+group (live.hub fans it out to the local sockets). A channel layer that can publish from the
+calling thread at once (`group_send_now`: the Redis layer, config.channel_layers) does so:
+every process's fan-out starts without waiting for an event loop. Otherwise code running in a
+worker thread of a running event loop (a sync Django view under daphne,
+`database_sync_to_async`) hands the push to that loop and goes on without waiting for it: the
+request's response does not wait for the fan-out, and the pushes of one thread reach the loop,
+and the group, in the order they were made. Anywhere else the push is made with
+`async_to_sync` and waited for.
 """
 
 import asyncio
@@ -68,6 +71,9 @@ def _push(topic: str, event_id: int, text: str) -> None:
         return
     group = group_name(topic)
     message = {"type": "live.event", "id": event_id, "topic": topic, "text": text}
+    send_now = getattr(layer, "group_send_now", None)
+    if send_now is not None and send_now(group, message):
+        return
     loop = _calling_loop()
     if loop is not None:
         # Handed to the loop, not waited for: the request thread goes on with its reply.

@@ -132,6 +132,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Idle request threads a server process keeps, each with its own database connection
 # (config.handlers); busier moments get more threads, which end afterwards.
 REQUEST_THREADS = int(os.environ.get("REQUEST_THREADS", "8"))
+# The server process's garbage collector thresholds (config/asgi.py says why).
+GC_THRESHOLDS = (50_000, 20, 100)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

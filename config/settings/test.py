@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR
 
@@ -12,5 +14,10 @@ STORAGES = {
 }
 
 # In-process requests (config.asgi.application in tests) must not leave connections open in
-# request threads: the test database is dropped at the end of the run.
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# request threads: the test database is dropped at the end of the run. Servers that a test
+# starts with DATABASE_CONN_MAX_AGE in their environment keep it.
+if "DATABASE_CONN_MAX_AGE" not in os.environ:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The suite keeps the interpreter's collector: threads of tests that end without closing
+# their database connections must let them go soon (the test database is dropped at the end).
+GC_THRESHOLDS = None

@@ -204,3 +204,26 @@ async def test_events_arriving_during_a_fan_out_join_it_in_order():
     assert followers[0].batches == [[1], [2, 3, 4]]
     assert followers[YIELD_EVERY].batches == [[1, 2, 3], [4]]
     assert followers[-1].batches == [[1, 2, 3, 4]]
+
+
+def test_push_uses_the_layers_direct_publish_when_it_has_one(monkeypatch):
+    from live import services
+
+    class Layer:
+        def __init__(self, direct_ok):
+            self.direct_ok = direct_ok
+            self.direct, self.later = [], []
+
+        def group_send_now(self, group, message):
+            self.direct.append((group, message["id"]))
+            return self.direct_ok
+
+        async def group_send(self, group, message):
+            self.later.append((group, message["id"]))
+
+    for direct_ok, direct, later in ((True, 1, 0), (False, 1, 1)):
+        layer = Layer(direct_ok)
+        monkeypatch.setattr(services, "get_channel_layer", lambda layer=layer: layer)
+        services._push("task:5", 41, "{}")
+        assert (len(layer.direct), len(layer.later)) == (direct, later)
+        assert layer.direct[0] == (topics.group_name("task:5"), 41)

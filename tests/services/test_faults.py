@@ -298,6 +298,32 @@ def test_database_connection_dropped(servers):
 # --- the pieces: the fail-safe cache and the 500 handler -------------------------------------
 
 
+def test_cache_objects_of_one_location_share_their_connections(redis_servers):
+    """Django makes a cache object per request under ASGI; they must not each connect."""
+    import threading
+
+    from config.cache import FailSafeRedisCache
+
+    _proc, port = redis_servers.redis()
+    params = {"KEY_PREFIX": "pools", "OPTIONS": {"socket_connect_timeout": 1}}
+    first = FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", params)
+    first.set("figures", 1)
+    seen = []
+    for _ in range(5):  # as five requests would, each on a cache object of its own
+        thread = threading.Thread(
+            target=lambda: seen.append(
+                FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", params).get("figures")
+            )
+        )
+        thread.start()
+        thread.join()
+    assert seen == [1] * 5
+    pool = first._cache._get_connection_pool(write=True)
+    assert pool._created_connections == 1
+    other = FailSafeRedisCache(f"redis://127.0.0.1:{port}/1", params)
+    assert other._cache._get_connection_pool(write=True) is not pool
+
+
 def test_cache_answers_like_an_empty_cache_while_redis_is_down(redis_servers):
     from config.cache import FailSafeRedisCache
 
