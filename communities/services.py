@@ -252,3 +252,18 @@ def grant_membership(*, actor, user, community: Community, role) -> Membership:
         sync_staff_access(user)
         _log(membership, "linli.membership.grant", actor, created=created)
     return membership
+
+
+def assisted_resident(*, actor, community: Community, on_behalf_of, refused: str):
+    """The resident staff file a proposal or a need for (`on_behalf_of`), checked; None when
+    the actor files for themselves (also when they name themselves). `refused` is the 403
+    message for someone who is not staff of the community."""
+    if on_behalf_of is None or on_behalf_of.pk == getattr(actor, "pk", None):
+        return None
+    if not permissions.may_file_for_residents(actor, community):
+        raise NotAllowed(refused)
+    if not permissions.may_file_for(actor, community, on_behalf_of):
+        raise ValidationError(
+            {"on_behalf_of": [_("Choose a verified resident of this community.")]}
+        )
+    return on_behalf_of

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
 from communities.models import Community
+from communities.services import assisted_resident
 from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed, RateLimited
 from live.services import publish
@@ -362,17 +363,14 @@ def create_proposal(
     With `on_behalf_of`, staff file it for a verified member who came to the service station:
     the resident is the author and follows it, the proposal is marked assisted and records
     who filed it (audited as `linli.proposal.assisted`)."""
-    if on_behalf_of is not None and on_behalf_of.pk == getattr(actor, "pk", None):
-        on_behalf_of = None
+    on_behalf_of = assisted_resident(
+        actor=actor,
+        community=community,
+        on_behalf_of=on_behalf_of,
+        refused=_("Only community staff can file a proposal for a resident."),
+    )
     assisted = on_behalf_of is not None
-    if assisted:
-        if not perms.may_file_for_residents(actor, community):
-            raise NotAllowed(_("Only community staff can file a proposal for a resident."))
-        if not perms.may_file_for(actor, community, on_behalf_of):
-            raise ValidationError(
-                {"on_behalf_of": [gettext("Choose a verified resident of this community.")]}
-            )
-    elif not perms.may_propose(actor, community):
+    if not assisted and not perms.may_propose(actor, community):
         raise NotAllowed(_("Only verified residents of this community can make proposals."))
     council = Council.objects.filter(community=community).first()
     if council is None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from communities.models import Community, Membership
+from communities.services import assisted_resident
 from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed
 from live.services import publish, publish_many
@@ -910,17 +911,14 @@ def file_need(
     the resident is the requester (and is told), the need is marked assisted and records who
     filed it (audited as `linli.need.assisted`)."""
     _require_signed_in(actor)
-    if on_behalf_of is not None and on_behalf_of.pk == actor.pk:
-        on_behalf_of = None
+    on_behalf_of = assisted_resident(
+        actor=actor,
+        community=community,
+        on_behalf_of=on_behalf_of,
+        refused=_("Only community staff can ask for help for a resident."),
+    )
     assisted = on_behalf_of is not None
-    if assisted:
-        if not perms.may_file_for_residents(actor, community):
-            raise NotAllowed(_("Only community staff can ask for help for a resident."))
-        if not perms.may_file_for(actor, community, on_behalf_of):
-            raise ValidationError(
-                {"on_behalf_of": [_("Choose a verified resident of this community.")]}
-            )
-    elif not perms.can_file_need(actor, community):
+    if not assisted and not perms.can_file_need(actor, community):
         raise NotAllowed(_("Only verified residents of this community can ask for help here."))
     requester = on_behalf_of if assisted else actor
     # A phone's draft sent again (client_key, see config/drafts.py) gets the need it made.
