@@ -65,7 +65,7 @@ from . import topics
 from .hub import get_hub
 from .models import Event
 from .services import serialise
-from .wire import Batch, direct_writer
+from .wire import Batch, direct_writer, spread_pings
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._write = (
             direct_writer(self.base_send) if getattr(settings, "LIVE_DIRECT_WRITES", True) else None
         )
+        spread_pings(self.base_send)
         await self.accept()
 
     async def disconnect(self, code):

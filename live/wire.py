@@ -26,13 +26,18 @@ Frames are unmasked and uncompressed (RFC 6455 5.1; an uncompressed message is v
 permessage-deflate connection too). Anything else (the test communicator, another ASGI
 server) gets None and the usual `send`. `LIVE_DIRECT_WRITES = False` in the settings turns it
 off.
+
+`spread_pings(send)` starts the keep-alive ping clock of daphne's socket at a random point of
+its interval, so that connections opened together are not pinged together ever after.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import random
 import struct
+import time
 
 logger = logging.getLogger(__name__)
 
@@ -84,14 +89,13 @@ class Batch:
         return self._frames
 
 
-def direct_writer(send):
-    """A `write(frames: bytes) -> bool` that puts frames straight on daphne's socket behind
-    the ASGI `send` of a WebSocket connection, or None if `send` is not daphne's."""
+def _daphne_websocket(send):
+    """(daphne Server, WebSocketProtocol) behind the ASGI `send` of a WebSocket connection, or
+    None when `send` is not daphne's."""
     try:
         from channels.sessions import InstanceSessionWrapper
         from daphne.server import Server
         from daphne.ws_protocol import WebSocketProtocol
-        from twisted.internet.tcp import Connection
     except ImportError:
         return None
 
@@ -108,6 +112,42 @@ def direct_writer(send):
         or not isinstance(protocol, WebSocketProtocol)
     ):
         return None
+    return server, protocol
+
+
+def spread_pings(send, *, rng=random) -> bool:
+    """Start the ping clock of daphne's WebSocket behind `send` at a random point of its
+    interval; False when `send` is not daphne's.
+
+    Daphne pings a socket once `ping_interval` seconds (20) have passed since it last heard
+    from it, checking every connection every 2 s. Clients that connected together (all the
+    pages of a site after a deploy, a benchmark) would otherwise be pinged together for good:
+    every interval a burst of N pings and N pongs in one loop iteration, delaying whatever
+    event is being fanned out at that moment. Spread, each 2-s check pings about a tenth of
+    them."""
+    found = _daphne_websocket(send)
+    if found is None:
+        return False
+    server, protocol = found
+    interval = getattr(server, "ping_interval", None)
+    if isinstance(interval, int | float) and interval > 0:
+        protocol.last_ping = time.time() - rng.uniform(0, interval)
+    return True
+
+
+def direct_writer(send):
+    """A `write(frames: bytes) -> bool` that puts frames straight on daphne's socket behind
+    the ASGI `send` of a WebSocket connection, or None if `send` is not daphne's."""
+    try:
+        from daphne.ws_protocol import WebSocketProtocol
+        from twisted.internet.tcp import Connection
+    except ImportError:
+        return None
+
+    found = _daphne_websocket(send)
+    if found is None:
+        return None
+    server, protocol = found
     connections = server.connections
     state_open = WebSocketProtocol.STATE_OPEN
 

@@ -36,6 +36,7 @@ from .schemas import (
     MeOut,
     NeedIn,
     NeedOut,
+    PostedUpdateOut,
     ServiceRecordOut,
     TaskDetailOut,
     TaskIn,
@@ -265,21 +266,32 @@ UPDATE_BODY = {
 
 @router.post(
     "/tasks/{task_id}/updates",
-    response={201: TaskDetailOut},
+    response={201: PostedUpdateOut},
     openapi_extra=UPDATE_BODY,
     summary="Post progress (text, photo, optional status in_progress / done)",
+    description=(
+        "Replies with the task as it is now and the update just posted (the task's other "
+        "updates are in `GET /tasks/{task_id}`)."
+    ),
 )
 def post_update(request, task_id: int):
     task = _get(Task.objects.all(), task_id)  # the service reads it afresh
     data = _body(request, UpdateIn)
-    services.post_update(
+    update = services.post_update(
         actor=request.user,
         task=task,
         text=data.text,
         photo=request.FILES.get("photo"),
         status=data.status,
     )
-    return Status(201, _task_detail(request, task_id))
+    task = update.task
+    return Status(
+        201,
+        {
+            **task_out(task, task_details_checker(request.user)(task)),
+            "update": services.update_data(update),
+        },
+    )
 
 
 def _task_detail(request, task_id: int) -> dict:

@@ -58,6 +58,10 @@ class TaskDetailOut(TaskOut):
     updates: list[TaskUpdateOut]
 
 
+class PostedUpdateOut(TaskOut):
+    update: TaskUpdateOut = Field(..., description="The update just posted.")
+
+
 class TaskPage(Schema):
     items: list[TaskOut]
     count: int

@@ -5,10 +5,12 @@ import asyncio
 import functools
 import json
 import os
+import random
 import shutil
 import socket
 import sys
 import threading
+import time
 from collections import deque
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from autobahn.websocket.protocol import PreparedMessage
 from channels.sessions import InstanceSessionWrapper
 
-from live.wire import Batch, Outgoing, direct_writer, text_frame
+from live.wire import Batch, Outgoing, direct_writer, spread_pings, text_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,6 +137,29 @@ def test_no_direct_writer_for_other_servers():
 
     assert direct_writer(send) is None
     assert direct_writer(functools.partial(send)) is None
+
+
+def test_spread_pings_starts_each_ping_clock_somewhere_in_the_interval(daphne_connection):
+    send, protocol, *_ = daphne_connection
+    server = send.func.__self__
+    server.ping_interval = 20
+    clocks = []
+    rng = random.Random(2026)
+    for _ in range(50):
+        protocol.last_ping = time.time()
+        before = time.time()
+        assert spread_pings(send, rng=rng)
+        assert before - 20 <= protocol.last_ping <= time.time()
+        clocks.append(before - protocol.last_ping)
+    # Spread over the interval, not bunched: pings fall into many of daphne's 2-s checks.
+    assert len({int(age // 2) for age in clocks}) >= 8
+
+
+def test_spread_pings_leaves_other_servers_alone():
+    async def send(message):
+        pass
+
+    assert spread_pings(send) is False
 
 
 # --- a real daphne process ------------------------------------------------------------------

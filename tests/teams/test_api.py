@@ -198,6 +198,36 @@ def test_dispatch_notifies_leader(world):
     ).exists()
 
 
+def test_posting_an_update_replies_with_the_task_and_that_update(
+    world, django_assert_max_num_queries
+):
+    task = make_task(world.yuling, team=world.team, status="claimed")
+    for n in range(3):
+        services.post_update(actor=world.volunteer, task=task, text=f"第{n}次")
+    client = client_for(world.volunteer)
+    path = f"/api/v1/tasks/{task.pk}/updates"
+    client.post(path, {"text": "热身"}, content_type="application/json")
+    with django_assert_max_num_queries(20) as few:
+        response = client.post(path, {"text": "开始清理"}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) >= TASK_FIELDS and "updates" not in body
+    assert body["status"] == "claimed"
+    assert body["update"]["text"] == "开始清理"
+    assert body["update"]["author"] == {"id": world.volunteer.pk, "display_name": "志愿者"}
+    for n in range(20):
+        services.post_update(actor=world.volunteer, task=task, text=f"再{n}次")
+    # The reply does not grow with the task's history.
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.post(path, {"text": "又一次"}, content_type="application/json")
+    assert response.json()["update"]["text"] == "又一次"
+    response = client.post(
+        path, {"text": "完成", "status": "done"}, content_type="application/json"
+    )
+    assert response.json()["status"] == "done"
+    assert response.json()["update"]["status_change"] == "done"
+
+
 def test_photo_updates(world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     task = make_task(world.yuling, team=world.team, status="claimed")
@@ -208,7 +238,7 @@ def test_photo_updates(world, settings, tmp_path):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "in_progress"
-    assert body["updates"][0]["photo"].startswith("/media/task-updates/")
+    assert body["update"]["photo"].startswith("/media/task-updates/")
     fake = SimpleUploadedFile("p.png", b"not an image at all", content_type="image/png")
     response = client.post(path, {"text": "x", "photo": fake})
     assert response.status_code == 400
