@@ -6,7 +6,8 @@ with every operation guarded: on a connection error or timeout it logs one warni
 Django's DummyCache does (get -> default, add -> True so that cache-based locks and rate limits
 let the request through, incr -> ValueError "key not found", set/delete -> nothing) and skips
 Redis for `PAUSE_SECONDS` (default 5), so that an outage does not cost a connection attempt per
-call. Other errors are raised as usual.
+call. Other errors are raised as usual. `count(key, timeout)` is the rate limiter's counter
+(config.ratelimit) in one round trip.
 
 Connections are shared. Django makes a cache object per thread and per async context, that
 is, per request under ASGI, and each of Django's cache clients opens connection pools of its
@@ -114,6 +115,19 @@ class FailSafeRedisCache(RedisCache):
 
     def incr(self, key, delta=1, version=None):
         return self._call(ValueError(f"Key '{key}' not found."), super().incr, key, delta, version)
+
+    def count(self, key, timeout, version=None) -> int | None:
+        """Add one to the counter `key`, made with `timeout` seconds to live when missing, and
+        return the new count: one round trip (Django's add + incr take three). None while
+        Redis is unavailable."""
+        return self._call(None, self._count, key, timeout, version)
+
+    def _count(self, key, timeout, version):
+        key = self.make_and_validate_key(key, version=version)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipeline.set(key, 0, nx=True, ex=int(timeout))
+        pipeline.incr(key)
+        return pipeline.execute()[-1]
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call([], super().set_many, data, timeout, version)

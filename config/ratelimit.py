@@ -43,12 +43,18 @@ def hit(*, key: str, limit) -> None:
     now = int(time.time())
     window = now // period
     cache_key = f"rate:{key}:{period}:{window}"
-    cache.add(cache_key, 0, timeout=period + 5)
-    try:
-        used = cache.incr(cache_key)
-    except ValueError:  # expired (or the cache lost it) between add and incr
-        cache.set(cache_key, 1, timeout=period + 5)
-        used = 1
+    counter = getattr(cache, "count", None)  # config.cache.FailSafeRedisCache: one round trip
+    if counter is not None:
+        used = counter(cache_key, timeout=period + 5)
+        if used is None:  # Redis unavailable: let the request through
+            return
+    else:
+        cache.add(cache_key, 0, timeout=period + 5)
+        try:
+            used = cache.incr(cache_key)
+        except ValueError:  # expired (or the cache lost it) between add and incr
+            cache.set(cache_key, 1, timeout=period + 5)
+            used = 1
     if used > count:
         raise RateLimited(retry_after=max(1, (window + 1) * period - now))
 

@@ -324,6 +324,36 @@ def test_cache_objects_of_one_location_share_their_connections(redis_servers):
     assert other._cache._get_connection_pool(write=True) is not pool
 
 
+def test_cache_counts_in_one_round_trip_with_a_time_to_live(redis_servers):
+    """The rate limiter's counter (config.ratelimit.hit) on Redis."""
+    from config.cache import FailSafeRedisCache
+    from config.errors import RateLimited
+    from config.ratelimit import hit
+
+    _proc, port = redis_servers.redis()
+    cache = FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", {"KEY_PREFIX": "counts"})
+    assert [cache.count("rate:a", timeout=60) for _ in range(3)] == [1, 2, 3]
+    client = cache._cache.get_client(write=True)
+    key = cache.make_and_validate_key("rate:a")
+    assert 55 <= client.ttl(key) <= 60
+    assert cache.get("rate:a") == 3  # an ordinary integer for the rest of the cache API
+    sent = []
+    execute = type(client.pipeline()).execute
+
+    def counting_execute(pipeline, *args, **kwargs):
+        sent.append(len(pipeline.command_stack))
+        return execute(pipeline, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(client.pipeline()), "execute", counting_execute)
+        patch.setattr("config.ratelimit.cache", cache)
+        hit(key="write:user:1", limit=(2, 60))
+        hit(key="write:user:1", limit=(2, 60))
+        with pytest.raises(RateLimited):
+            hit(key="write:user:1", limit=(2, 60))
+    assert sent == [2, 2, 2]  # one pipeline (SET NX EX + INCR) per count
+
+
 def test_cache_answers_like_an_empty_cache_while_redis_is_down(redis_servers):
     from config.cache import FailSafeRedisCache
 
@@ -346,6 +376,7 @@ def test_cache_answers_like_an_empty_cache_while_redis_is_down(redis_servers):
     assert cache.delete("figures") is False
     with pytest.raises(ValueError):
         cache.incr("rate:count")  # like a key that expired: callers count from one
+    assert cache.count("rate:count", timeout=60) is None  # the rate limiter lets it through
 
     redis_servers.redis(port=port)
     deadline = time.monotonic() + 10
