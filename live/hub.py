@@ -8,8 +8,9 @@ With it, each process (each event loop, per channel layer) has ONE channel of it
   group; the last one to leave makes it discard it. When no topic is followed any more the hub
   stops its receive loop and drops its channel (a new one is made on the next follow).
 - One long-lived receive loop reads that channel into an inbox; a fan-out task hands each
-  `live.event` message ({"type": "live.event", "id", "topic", "text"}, text serialised once
-  by `live.services.publish`) to every local consumer of the topic (`LiveConsumer.hub_event`),
+  `live.event` message ({"type": "live.event", "id", "topic", "text"}, or "events": [[id,
+  text], ...] for several events of one transaction; text serialised once by
+  `live.services.publish`) to every local consumer of the topic (`LiveConsumer.hub_event`),
   which writes it straight to its socket unless it must hold it back (see live.consumers:
   replay in progress, dedupe, permission re-check). Events of one topic waiting together in
   the inbox (the events of one transaction, say) go out together, in order, in one write per
@@ -261,16 +262,24 @@ class _Pump:
         events = []
         while inbox and inbox[0].get("topic") == topic:
             message = inbox.popleft()
-            event_id, text = message.get("id"), message.get("text")
-            if (
-                isinstance(topic, str)
-                and isinstance(event_id, int)
-                and not isinstance(event_id, bool)
-                and isinstance(text, str)
-            ):
-                events.append((event_id, Outgoing(text)))
-            else:
-                logger.warning("live hub: malformed event message for %r", topic)
+            carried = message.get("events")
+            if carried is None:
+                carried = [(message.get("id"), message.get("text"))]
+            elif not isinstance(carried, list):
+                carried = [(None, None)]
+            for item in carried:
+                event_id, text = (
+                    item if isinstance(item, list | tuple) and len(item) == 2 else (None, None)
+                )
+                if (
+                    isinstance(topic, str)
+                    and isinstance(event_id, int)
+                    and not isinstance(event_id, bool)
+                    and isinstance(text, str)
+                ):
+                    events.append((event_id, Outgoing(text)))
+                else:
+                    logger.warning("live hub: malformed event message for %r", topic)
         return events
 
 

@@ -1,7 +1,11 @@
 """Publishing: events are written in the caller's transaction and pushed after commit.
 
-The push is one `group_send` of {"type": "live.event", "id", "topic", "text"} to the topic's
-group (live.hub fans it out to the local sockets). A channel layer that can publish from the
+The push is one `group_send` per topic to the topic's group (live.hub fans it out to the local
+sockets): {"type": "live.event", "topic", "id", "text"} for one event, {"type": "live.event",
+"topic", "events": [[id, text], ...]} for several. The events one transaction publishes share
+one commit hook, so those of one topic (an update and the status change it makes, say) travel
+in one message and reach every socket in one write, instead of the second waiting for the
+first to have gone out to everyone. A channel layer that can publish from the
 calling thread at once (`group_send_now`: the Redis layer, config.channel_layers) does so:
 every process's fan-out starts without waiting for an event loop. Otherwise code running in a
 worker thread of a running event loop (a sync Django view under daphne,
@@ -55,22 +59,52 @@ def publish_many(items, *, actor=None) -> list[Event]:
         rows[0].save(force_insert=True)
     else:
         rows = Event.objects.bulk_create(rows)
-    pushes = [(event.topic, event.pk, serialise(event)) for event in rows]
-    transaction.on_commit(lambda: _push_all(pushes))
+    _push_after_commit([(event.topic, event.pk, serialise(event)) for event in rows])
     return rows
 
 
+class _Pushes:
+    """The commit hook of the events published in one transaction: [(topic, id, text), ...]."""
+
+    def __init__(self, pushes):
+        self.pushes = list(pushes)
+
+    def __call__(self) -> None:
+        _push_all(self.pushes)
+
+
+def _push_after_commit(pushes) -> None:
+    """Push after commit, joining the hook of the events published just before in the same
+    transaction and savepoint (a savepoint's rollback drops its hooks: Django keeps each hook
+    with the savepoints it was registered under, so only hooks of the same ones are joined)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and connection.run_on_commit:
+        savepoints, hook, _robust = connection.run_on_commit[-1]
+        if isinstance(hook, _Pushes) and savepoints == set(connection.savepoint_ids):
+            hook.pushes += pushes
+            return
+    transaction.on_commit(_Pushes(pushes))
+
+
 def _push_all(pushes) -> None:
+    """One push per topic, its events in id order; topics in the order they were first used."""
+    per_topic: dict[str, list] = {}
     for topic, event_id, text in pushes:
-        _push(topic, event_id, text)
+        per_topic.setdefault(topic, []).append((event_id, text))
+    for topic, events in per_topic.items():
+        _push(topic, events)
 
 
-def _push(topic: str, event_id: int, text: str) -> None:
+def _push(topic: str, events: list[tuple[int, str]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     group = group_name(topic)
-    message = {"type": "live.event", "id": event_id, "topic": topic, "text": text}
+    event_id = events[0][0]  # named in warnings
+    if len(events) == 1:
+        message = {"type": "live.event", "id": event_id, "topic": topic, "text": events[0][1]}
+    else:
+        message = {"type": "live.event", "topic": topic, "events": [list(e) for e in events]}
     send_now = getattr(layer, "group_send_now", None)
     if send_now is not None and send_now(group, message):
         return

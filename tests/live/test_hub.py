@@ -206,6 +206,40 @@ async def test_events_arriving_during_a_fan_out_join_it_in_order():
     assert followers[-1].batches == [[1, 2, 3, 4]]
 
 
+async def test_the_events_of_one_transaction_reach_a_follower_in_one_batch():
+    """An update and the status change it makes go out together: one write per socket."""
+    from django.db import transaction
+
+    from live.services import publish
+
+    class Follower:
+        def __init__(self):
+            self.batches = []
+
+        def hub_event(self, topic, batch):
+            self.batches.append([event_id for event_id, _ in batch.events])
+
+    hub = get_hub(get_channel_layer())
+    follower = Follower()
+    await hub.follow("task:77", follower)
+    try:
+
+        def update_and_status():
+            with transaction.atomic():
+                publish(topic="community:3", type="task.status", data={})
+                return [
+                    publish(topic="task:77", type=kind, data={}).pk
+                    for kind in ("task.updated", "task.status")
+                ]
+
+        published = await database_sync_to_async(update_and_status)()
+        await eventually(lambda: follower.batches)
+        await asyncio.sleep(0.1)
+        assert follower.batches == [published]
+    finally:
+        await hub.unfollow("task:77", follower)
+
+
 def test_push_uses_the_layers_direct_publish_when_it_has_one(monkeypatch):
     from live import services
 
@@ -224,6 +258,6 @@ def test_push_uses_the_layers_direct_publish_when_it_has_one(monkeypatch):
     for direct_ok, direct, later in ((True, 1, 0), (False, 1, 1)):
         layer = Layer(direct_ok)
         monkeypatch.setattr(services, "get_channel_layer", lambda layer=layer: layer)
-        services._push("task:5", 41, "{}")
+        services._push("task:5", [(41, "{}")])
         assert (len(layer.direct), len(layer.later)) == (direct, later)
         assert layer.direct[0] == (topics.group_name("task:5"), 41)

@@ -1,5 +1,6 @@
 """publish_many: one INSERT, ids in list order, one commit hook pushing them in that order,
-nothing pushed (or kept) on rollback."""
+nothing pushed (or kept) on rollback; the events of one transaction share one commit hook and
+one push per topic."""
 
 import pytest
 from django.db import connection, transaction
@@ -7,15 +8,31 @@ from django.test.utils import CaptureQueriesContext
 
 from live import services
 from live.models import Event
+from live.topics import group_name
 
 
 @pytest.fixture
 def pushes(monkeypatch):
     seen = []
     monkeypatch.setattr(
-        services, "_push", lambda topic, event_id, text: seen.append((topic, event_id, text))
+        services,
+        "_push",
+        lambda topic, events: seen.extend((topic, event_id, text) for event_id, text in events),
     )
     return seen
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """What reaches the channel layer: (group, message) per push."""
+    sent = []
+
+    class Layer:
+        async def group_send(self, group, message):
+            sent.append((group, message))
+
+    monkeypatch.setattr(services, "get_channel_layer", Layer)
+    return sent
 
 
 @pytest.mark.django_db
@@ -54,3 +71,49 @@ def test_unknown_topic_writes_nothing(pushes):
     with pytest.raises(UnknownTopic):
         services.publish_many([("task:1", "x", {}), ("nope:1", "y", {})])
     assert not Event.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_transaction_one_push_per_topic_in_id_order(messages):
+    with transaction.atomic():
+        update = services.publish(topic="task:1", type="task.updated", data={})
+        status, team = services.publish_many(
+            [("task:1", "task.status", {}), ("team:2", "task.status", {})]
+        )
+        assert messages == []
+    assert [group for group, _message in messages] == [group_name("task:1"), group_name("team:2")]
+    task_message, team_message = (message for _group, message in messages)
+    assert task_message == {
+        "type": "live.event",
+        "topic": "task:1",
+        "events": [
+            [update.pk, services.serialise(update)],
+            [status.pk, services.serialise(status)],
+        ],
+    }
+    assert team_message == {
+        "type": "live.event",
+        "id": team.pk,
+        "topic": "team:2",
+        "text": services.serialise(team),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_drops_only_its_own_events(messages):
+    with transaction.atomic():
+        kept = services.publish(topic="task:1", type="a", data={})
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.publish(topic="task:1", type="b", data={})
+            raise RuntimeError
+        after = services.publish(topic="task:1", type="c", data={})
+    ((_group, message),) = messages
+    assert [event_id for event_id, _text in message["events"]] == [kept.pk, after.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_transaction_each_publish_pushes_at_once(messages):
+    services.publish(topic="task:1", type="a", data={})
+    services.publish(topic="task:1", type="b", data={})
+    assert [message["type"] for _group, message in messages] == ["live.event", "live.event"]
+    assert all("id" in message for _group, message in messages)
