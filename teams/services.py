@@ -82,7 +82,8 @@ def task_data(task: Task, text: str = "", **extra) -> dict:
         "sensitive": task.sensitive,
         "community": {"id": task.community_id, "name": task.community.name},
         "team": team_ref(task.team),
-        "required_skills": sorted(task.required_skills.values_list("slug", flat=True)),
+        # .all(): served from the prefetch when the task comes from _reload
+        "required_skills": sorted(skill.slug for skill in task.required_skills.all()),
         "url": task.get_absolute_url(),
         **text_fields(text),
         **extra,
@@ -202,7 +203,13 @@ def _staff_ids(community: Community) -> list[int]:
 
 
 def _reload(task: Task) -> Task:
-    return Task.objects.select_related("community", "team", "dispatched_team").get(pk=task.pk)
+    """The task afresh, with what its events and the API's reply show: read before the
+    transaction rather than inside it, and not again for the reply."""
+    return (
+        Task.objects.select_related("community", "team", "dispatched_team")
+        .prefetch_related("required_skills")
+        .get(pk=task.pk)
+    )
 
 
 def _transition(task: Task, action: str, *, extra_filter=None, **changes) -> Task:

@@ -132,8 +132,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Idle request threads a server process keeps, each with its own database connection
 # (config.handlers); busier moments get more threads, which end afterwards.
 REQUEST_THREADS = int(os.environ.get("REQUEST_THREADS", "8"))
-# The server process's garbage collector thresholds (config/asgi.py says why).
+# The server process's garbage collector thresholds and the interpreter's thread switch
+# interval in seconds (config/asgi.py says why).
 GC_THRESHOLDS = (50_000, 20, 100)
+GIL_SWITCH_INTERVAL = 0.001
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -21,3 +21,4 @@ if "DATABASE_CONN_MAX_AGE" not in os.environ:
 # The suite keeps the interpreter's collector: threads of tests that end without closing
 # their database connections must let them go soon (the test database is dropped at the end).
 GC_THRESHOLDS = None
+GIL_SWITCH_INTERVAL = None
