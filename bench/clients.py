@@ -1,6 +1,9 @@
 """Client processes of the fan-out benchmark: many WebSocket subscribers in one asyncio loop.
 
 The parent talks to each worker over a Pipe:
+    worker -> parent  ("started",)  once imported; then it waits for
+    parent -> worker  ("connect",)  sent to all workers at once, so that their clients connect
+                                    and subscribe side by side, not one process's after another's
     worker -> parent  ("ready", subscribed, [errors])
     parent -> worker  ("expect", [event ids], grace seconds)   or  ("stop",)
     worker -> parent  ("done", [[(event id, receive time), ...] per client])
@@ -67,6 +70,11 @@ class Subscriber:
 
 async def _run(conn, urls: list[str], origins: list[str], topic: str, count: int) -> None:
     loop = asyncio.get_running_loop()
+    conn.send(("started",))
+    command = await loop.run_in_executor(None, conn.recv)
+    if command[0] != "connect":
+        conn.send(("done", [[] for _ in range(count)]))
+        return
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     subs = [Subscriber(urls[i % len(urls)], origins[i % len(origins)], topic) for i in range(count)]
     opened = await asyncio.gather(*(s.open(gate) for s in subs), return_exceptions=True)

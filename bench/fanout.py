@@ -168,6 +168,14 @@ class ClientPool:
             self.conns.append(parent)
             self.procs.append(proc)
             offset += share
+        # All processes connect at once: a server that serves its subscribers in the order
+        # they came would otherwise serve one client process's before the other's.
+        for conn in self.conns:
+            if not conn.poll(120):
+                raise RuntimeError("client process did not start in time")
+            assert conn.recv() == ("started",)
+        for conn in self.conns:
+            conn.send(("connect",))
 
     def wait_ready(self, timeout: float = 180.0) -> tuple[int, list[str]]:
         subscribed, errors = 0, []
