@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
+from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from deliberation.models import Category, Proposal
 from teams.models import ServiceRecord, Task
@@ -125,7 +126,7 @@ def community_figures(community: Community, *, today: date) -> CommunityFigures:
 def dashboard_communities(user) -> list[Community]:
     """The communities the user is staff of (each with everything below it); for a superuser
     without staff memberships, the top of the tree."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_signed_in(user):
         return []
     staffed = list(
         Community.objects.filter(

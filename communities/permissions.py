@@ -2,11 +2,13 @@
 
 from django.db.models import Q
 
+from accounts.permissions import is_signed_in
+
 from .models import Community, Membership
 
 
 def _verified(user):
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_signed_in(user):
         return Membership.objects.none()
     return Membership.objects.filter(user=user, status=Membership.Status.VERIFIED)
 
@@ -33,7 +35,7 @@ def is_staff_of(user, community: Community) -> bool:
 
 def staffed_communities(user):
     """Every community where the user acts as staff (their own and those below)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_signed_in(user):
         return Community.objects.none()
     if user.is_superuser:
         return Community.objects.all()
@@ -49,7 +51,7 @@ def staffed_communities(user):
 
 
 def can_request_membership(user, community: Community) -> bool:
-    return getattr(user, "is_authenticated", False) and community.kind == Community.Kind.COMMUNITY
+    return is_signed_in(user) and community.kind == Community.Kind.COMMUNITY
 
 
 def can_decide_membership(user, membership: Membership) -> bool:

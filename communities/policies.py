@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from wagtail.permission_policies import BasePermissionPolicy
 
+from accounts.permissions import is_signed_in
+
 from . import permissions
 from .models import Membership
 
@@ -19,7 +21,7 @@ class MembershipPermissionPolicy(BasePermissionPolicy):
     permission_cache_name = "_linli_staffs_any_community"
 
     def _staffs_any(self, user) -> bool:
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not is_signed_in(user):
             return False
         if user.is_superuser:
             return True

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from accounts.permissions import is_signed_in
 from config.errors import Conflict, NotAllowed, ServiceError
 
 from . import permissions
@@ -97,7 +98,7 @@ def request_membership(*, user, community: Community, note: str = "") -> Members
     Asking again while pending or verified changes nothing; asking after a rejection puts the
     request back in the queue. Two concurrent first requests meet at the unique constraint.
     """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_signed_in(user):
         raise NotAllowed(_("Sign in first."), code="not_authenticated")
     if not permissions.can_request_membership(user, community):
         raise ServiceError(

@@ -9,6 +9,7 @@ button only when the action would succeed); services check the role part first (
 
 from django.db.models import Q
 
+from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import (  # noqa: F401  (assisted filing, asked through here)
     assisted_residents,
@@ -23,10 +24,6 @@ from .models import Comment, Council, Proposal
 from .tally import eligible_roles
 
 
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
 def _community(obj) -> Community:
     if isinstance(obj, Community):
         return obj
@@ -39,11 +36,11 @@ def _community(obj) -> Community:
 
 def is_council_staff(user, obj) -> bool:
     """Staff of the community (or above it) of a council, proposal or community."""
-    return _signed_in(user) and is_staff_of(user, _community(obj))
+    return is_signed_in(user) and is_staff_of(user, _community(obj))
 
 
 def is_author(user, proposal: Proposal) -> bool:
-    return _signed_in(user) and proposal.author_id is not None and proposal.author_id == user.pk
+    return is_signed_in(user) and proposal.author_id is not None and proposal.author_id == user.pk
 
 
 # --- seeing ------------------------------------------------------------------------------------
@@ -63,7 +60,7 @@ def visible_proposals_q(user, community: Community | None = None) -> Q:
     the user staffs (a subquery).
     """
     q = Q(published_at__isnull=False, hidden=False)
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return q
     q |= Q(author=user)
     if community is not None:
@@ -78,7 +75,7 @@ def can_view_comment(user, comment: Comment) -> bool:
     """Hidden comments: their author and staff only (the caller checked the proposal)."""
     if not comment.hidden:
         return True
-    if _signed_in(user) and comment.author_id == user.pk:
+    if is_signed_in(user) and comment.author_id == user.pk:
         return True
     return is_council_staff(user, comment.proposal)
 
@@ -107,7 +104,7 @@ def can_follow_proposal_topic(user, proposal_id: int) -> bool:
 
 
 def may_propose(user, community: Community) -> bool:
-    return _signed_in(user) and (
+    return is_signed_in(user) and (
         is_verified_member(user, community) or is_staff_of(user, community)
     )
 
@@ -119,7 +116,7 @@ def can_propose(user, community: Community) -> bool:
 def is_recorder(user, proposal: Proposal) -> bool:
     """The staff member who filed an assisted proposal (and is still staff there)."""
     return (
-        _signed_in(user)
+        is_signed_in(user)
         and proposal.assisted
         and proposal.recorded_by_id == user.pk
         and is_council_staff(user, proposal)
@@ -193,7 +190,7 @@ def eligible_voter_count(council: Council) -> int:
 
 
 def is_eligible_voter(user, council: Council) -> bool:
-    return _signed_in(user) and eligible_voters(council).filter(user=user).exists()
+    return is_signed_in(user) and eligible_voters(council).filter(user=user).exists()
 
 
 def may_vote(user, proposal: Proposal) -> bool:
@@ -218,7 +215,7 @@ def may_record_vote_for(user, proposal: Proposal, voter) -> bool:
 
 
 def may_comment(user, proposal: Proposal) -> bool:
-    return _signed_in(user) and (
+    return is_signed_in(user) and (
         is_verified_member(user, proposal.council.community) or is_council_staff(user, proposal)
     )
 
@@ -233,7 +230,7 @@ def can_comment(user, proposal: Proposal) -> bool:
 
 def can_report(user, target) -> bool:
     """Anyone signed in may report what they can see (not their own content)."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return False
     if isinstance(target, Comment):
         return target.author_id != user.pk and can_view_proposal(user, target.proposal)
@@ -248,7 +245,7 @@ def can_moderate(user, obj) -> bool:
 
 
 def can_follow(user, proposal: Proposal) -> bool:
-    return _signed_in(user) and can_view_proposal(user, proposal)
+    return is_signed_in(user) and can_view_proposal(user, proposal)
 
 
 # --- meetings ----------------------------------------------------------------------------------

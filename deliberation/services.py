@@ -29,6 +29,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
+from accounts.permissions import is_signed_in
 from communities.models import Community
 from communities.services import assisted_resident
 from config.drafts import FiledOnce, already_filed
@@ -157,7 +158,7 @@ def _voting_state(proposal_id: int):
 
 
 def _audit(instance, action: str, actor, **data):
-    log(instance=instance, action=action, user=actor if _signed_in(actor) else None, data=data)
+    log(instance=instance, action=action, user=actor if is_signed_in(actor) else None, data=data)
 
 
 def _audit_insert(instance, action: str, actor, **data):
@@ -176,23 +177,19 @@ def _audit_insert(instance, action: str, actor, **data):
     if not registry.action_exists(action):
         raise ValueError(f"The log action {action!r} has not been registered.")
     context = get_active_log_context()
-    user = actor if _signed_in(actor) else context.user
+    user = actor if is_signed_in(actor) else context.user
     entry = model(
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
         label=str(instance),
         action=action,
         timestamp=timezone.now(),
         data=data,
-        user=user if _signed_in(user) else None,
+        user=user if is_signed_in(user) else None,
         uuid=context.uuid,
         object_id=str(instance.pk),
     )
     model.objects.bulk_create([entry])
     return entry
-
-
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
 
 
 def proposal_topic(proposal) -> str:
@@ -282,7 +279,7 @@ def notify_followers(*, proposal: Proposal, kind: str, actor=None, **values) -> 
 
 
 def _follow(user, proposal) -> None:
-    if _signed_in(user):
+    if is_signed_in(user):
         Follow.objects.get_or_create(user=user, proposal=proposal)
 
 
@@ -1168,7 +1165,7 @@ def follow_proposal(*, actor, proposal: Proposal) -> Follow:
 
 
 def unfollow_proposal(*, actor, proposal: Proposal) -> None:
-    if not _signed_in(actor):
+    if not is_signed_in(actor):
         raise NotAllowed()
     with transaction.atomic():
         deleted, _n = Follow.objects.filter(user=actor, proposal=proposal).delete()

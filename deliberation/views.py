@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import is_staff_of
 from config.errors import RateLimited, ServiceError
@@ -78,10 +79,6 @@ def tab_labels() -> dict[str, str]:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
 
 
 def _next_url(request, fallback: str) -> str:
@@ -266,7 +263,7 @@ def council(request, community_id):
             "deliberation/council.html",
             {"community": community, "council": None},
         )
-    staff = _signed_in(user) and is_staff_of(user, community)
+    staff = is_signed_in(user) and is_staff_of(user, community)
     base = Proposal.objects.filter(council=council)
     if not staff:
         base = base.filter(perms.visible_proposals_q(user))
@@ -342,7 +339,7 @@ def _threads(request, proposal: Proposal, *, staff: bool):
     user = request.user
     qs = Comment.objects.filter(proposal=proposal).select_related("author", "hidden_by")
     if not staff:
-        mine = Q(author_id=user.pk) if _signed_in(user) else Q(pk__in=[])
+        mine = Q(author_id=user.pk) if is_signed_in(user) else Q(pk__in=[])
         qs = qs.filter(Q(hidden=False) | mine)
     top = qs.filter(parent__isnull=True).order_by("created_at", "id")
     page = Paginator(top, COMMENTS_PAGE_SIZE).get_page(request.GET.get("comments"))
@@ -359,7 +356,7 @@ def _threads(request, proposal: Proposal, *, staff: bool):
 def _proposal_context(request, proposal: Proposal, **bound):
     """Everything the proposal page shows; `bound` replaces a form with its bound copy."""
     user = request.user
-    signed_in = _signed_in(user)
+    signed_in = is_signed_in(user)
     council = proposal.council
     staff = perms.is_council_staff(user, proposal)
     author = perms.is_author(user, proposal)
@@ -484,7 +481,7 @@ def _assisted_voters(council: Council, actor):
     User = get_user_model()
     ids = perms.eligible_voters(council).values("user_id")
     qs = User.objects.filter(pk__in=ids).order_by("display_name", "email")
-    if _signed_in(actor):
+    if is_signed_in(actor):
         qs = qs.exclude(pk=actor.pk)
     return qs
 
@@ -1092,7 +1089,7 @@ def _meeting_context(request, meeting: Meeting, **bound):
         .select_related("proposal")
         .order_by("position", "id")
     )
-    uid = user.pk if _signed_in(user) else None
+    uid = user.pk if is_signed_in(user) else None
     visible = [
         item
         for item in items

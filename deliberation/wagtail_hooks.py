@@ -30,6 +30,7 @@ from wagtail.log_actions import LogFormatter
 from wagtail.permission_policies import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import (
     is_staff_of,
@@ -147,7 +148,7 @@ def register_council_log_actions(actions):
 
 
 def _staffs_any(user) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_signed_in(user):
         return False
     if user.is_superuser:
         return True

@@ -9,6 +9,7 @@ action would succeed). Services check the role part first (403 NotAllowed) and t
 
 from collections.abc import Callable
 
+from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import (  # noqa: F401  (assisted filing, asked through here)
     assisted_residents,
@@ -25,10 +26,6 @@ ACTIVE = TeamMembership.Status.ACTIVE
 LEADER = TeamMembership.Role.LEADER
 
 
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
 def _team_id(team) -> int | None:
     if team is None:
         return None
@@ -36,7 +33,7 @@ def _team_id(team) -> int | None:
 
 
 def active_team_memberships(user):
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return TeamMembership.objects.none()
     return TeamMembership.objects.filter(user=user, status=ACTIVE, team__active=True)
 
@@ -59,7 +56,7 @@ def is_team_leader(user, team) -> bool:
 
 def led_teams(user):
     """Active teams the user leads."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Team.objects.none()
     return Team.objects.filter(
         active=True,
@@ -71,7 +68,7 @@ def led_teams(user):
 
 def member_teams(user):
     """Active teams the user belongs to (any role)."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Team.objects.none()
     return Team.objects.filter(
         active=True, memberships__user=user, memberships__status=ACTIVE
@@ -108,12 +105,12 @@ def team_may_take(task: Task, team: Team) -> bool:
 
 
 def can_create_task(user, community: Community) -> bool:
-    return _signed_in(user) and is_staff_of(user, community)
+    return is_signed_in(user) and is_staff_of(user, community)
 
 
 def may_claim(user, task: Task, team: Team) -> bool:
     """Role part of claiming: a leader of an active team that may take this task."""
-    return _signed_in(user) and is_team_leader(user, team) and team_may_take(task, team)
+    return is_signed_in(user) and is_team_leader(user, team) and team_may_take(task, team)
 
 
 def can_claim(user, task: Task, team: Team) -> bool:
@@ -122,13 +119,13 @@ def can_claim(user, task: Task, team: Team) -> bool:
 
 def claimable_teams(user, task: Task):
     """The teams this user could claim the task for right now (for pickers)."""
-    if task.status != Task.Status.OPEN or not _signed_in(user):
+    if task.status != Task.Status.OPEN or not is_signed_in(user):
         return Team.objects.none()
     return eligible_teams(task).filter(pk__in=led_teams(user).values("pk"))
 
 
 def may_release(user, task: Task) -> bool:
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return False
     return is_team_leader(user, task.team_id) or is_staff_of(user, task.community)
 
@@ -138,7 +135,7 @@ def can_release(user, task: Task) -> bool:
 
 
 def may_post_update(user, task: Task) -> bool:
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return False
     return is_team_member(user, task.team_id) or is_staff_of(user, task.community)
 
@@ -149,7 +146,7 @@ def can_post_update(user, task: Task) -> bool:
 
 def may_change_status(user, task: Task) -> bool:
     """Moving a held task to in progress or done: members of the holding team."""
-    return _signed_in(user) and is_team_member(user, task.team_id)
+    return is_signed_in(user) and is_team_member(user, task.team_id)
 
 
 def can_change_status(user, task: Task, status: str) -> bool:
@@ -158,7 +155,7 @@ def can_change_status(user, task: Task, status: str) -> bool:
 
 
 def may_staff(user, task: Task) -> bool:
-    return _signed_in(user) and is_staff_of(user, task.community)
+    return is_signed_in(user) and is_staff_of(user, task.community)
 
 
 def can_verify(user, task: Task) -> bool:
@@ -178,7 +175,7 @@ def can_see_task_details(user, task: Task) -> bool:
     holding (or the dispatched) team, and the resident whose need it answers."""
     if not task.sensitive:
         return True
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return False
     team_ids = [t for t in (task.team_id, task.dispatched_team_id) if t]
     if team_ids and active_team_memberships(user).filter(team_id__in=team_ids).exists():
@@ -190,7 +187,7 @@ def can_see_task_details(user, task: Task) -> bool:
 
 def task_details_checker(user) -> Callable[[Task], bool]:
     """can_see_task_details for many tasks with two queries in all (for lists)."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return lambda task: not task.sensitive
     if user.is_superuser:
         return lambda task: True
@@ -229,7 +226,7 @@ HOURS_STATUSES = ("claimed", "in_progress", "done", "verified")
 
 def may_log_hours(user, task: Task, volunteer=None) -> bool:
     """Members log their own hours on their team's task; leaders and staff may log for members."""
-    if not _signed_in(user) or task.team_id is None:
+    if not is_signed_in(user) or task.team_id is None:
         return False
     volunteer = volunteer or user
     if volunteer.pk == user.pk:
@@ -245,7 +242,7 @@ def can_log_hours(user, task: Task, volunteer=None) -> bool:
 
 def may_review_hours(user, record: ServiceRecord) -> bool:
     """Staff of the task's community, or a leader of the record's team (not for their own)."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return False
     if is_staff_of(user, record.task.community):
         return True
@@ -257,7 +254,7 @@ def can_review_hours(user, record: ServiceRecord) -> bool:
 
 
 def can_see_hours(user, record: ServiceRecord) -> bool:
-    return _signed_in(user) and (record.volunteer_id == user.pk or may_review_hours(user, record))
+    return is_signed_in(user) and (record.volunteer_id == user.pk or may_review_hours(user, record))
 
 
 # --- team membership ---------------------------------------------------------------------------
@@ -265,7 +262,7 @@ def can_see_hours(user, record: ServiceRecord) -> bool:
 
 def can_request_team_membership(user, team: Team) -> bool:
     """A verified resident (of any community) asks to join an active team once."""
-    if not _signed_in(user) or not team.active:
+    if not is_signed_in(user) or not team.active:
         return False
     if not Membership.objects.filter(user=user, status=Membership.Status.VERIFIED).exists():
         return False
@@ -278,7 +275,7 @@ def can_request_team_membership(user, team: Team) -> bool:
 
 def can_manage_team(user, team: Team) -> bool:
     """Leaders of the team, staff of a community it serves, superusers."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return False
     if user.is_superuser or is_team_leader(user, team):
         return True
@@ -295,11 +292,11 @@ def can_decide_team_membership(user, membership: TeamMembership) -> bool:
 
 
 def can_file_need(user, community: Community) -> bool:
-    return _signed_in(user) and is_verified_member(user, community)
+    return is_signed_in(user) and is_verified_member(user, community)
 
 
 def may_decide_need(user, need: Need) -> bool:
-    return _signed_in(user) and is_staff_of(user, need.community)
+    return is_signed_in(user) and is_staff_of(user, need.community)
 
 
 def can_decide_need(user, need: Need) -> bool:
@@ -307,4 +304,6 @@ def can_decide_need(user, need: Need) -> bool:
 
 
 def can_see_need(user, need: Need) -> bool:
-    return _signed_in(user) and (need.requester_id == user.pk or is_staff_of(user, need.community))
+    return is_signed_in(user) and (
+        need.requester_id == user.pk or is_staff_of(user, need.community)
+    )

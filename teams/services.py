@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
+from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.services import assisted_resident
 from config.drafts import FiledOnce, already_filed
@@ -179,7 +180,7 @@ def _status_changed(task: Task, actor) -> None:
 
 
 def _require_signed_in(actor) -> None:
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    if not is_signed_in(actor):
         raise NotAllowed(_("Sign in first."))
 
 
