@@ -49,8 +49,8 @@ if settings.GC_THRESHOLDS:
 # (config.handlers), and the two take turns at the interpreter. A request thread that holds
 # it when its transaction commits (it goes on building its reply) can keep the loop from
 # starting the fan-out for up to the switch interval, CPython's 5 ms by default (probe in the
-# daphne process, 1,000 sockets, 26 actions: push to fan-out start 0.3-0.6 ms or 2-7 ms; with
-# 1 ms, 0.3-0.6 ms but for 5 of 26).
+# daphne process, 1,000 sockets, 26 actions each: push to fan-out start within 0.6 ms for 13,
+# 2-7 ms for the others; with 1 ms within 0.6 ms for 19, at most 6.3 ms).
 # settings.GIL_SWITCH_INTERVAL; None keeps the interpreter's (the test settings do).
 if settings.GIL_SWITCH_INTERVAL:
     sys.setswitchinterval(settings.GIL_SWITCH_INTERVAL)
