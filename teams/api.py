@@ -194,9 +194,10 @@ def get_task(request, task_id: int):
     return _task_detail(request, task_id)
 
 
-def _task_reply(request, task: Task, status: int = 200):
-    task = _get(_tasks(), task.pk)
-    return Status(status, task_out(task, task_details_checker(request.user)(task)))
+def _task_reply(request, task: Task, status: int = 200, **extra):
+    """The reply of a task service: the task as the service returns it (services._reload:
+    with its community, teams and skills), not read again."""
+    return Status(status, {**task_out(task, task_details_checker(request.user)(task)), **extra})
 
 
 @router.post(
@@ -245,7 +246,7 @@ def claim_task(request, task_id: int, payload: ClaimIn):
 )
 def release_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(_tasks(), task_id)
+    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
     task = services.release_task(actor=request.user, task=task, reason=payload.reason)
     return _task_reply(request, task)
 
@@ -293,14 +294,7 @@ def post_update(request, task_id: int):
         )
     except Task.DoesNotExist:
         raise Http404 from None
-    task = update.task
-    return Status(
-        201,
-        {
-            **task_out(task, task_details_checker(request.user)(task)),
-            "update": services.update_data(update),
-        },
-    )
+    return _task_reply(request, update.task, 201, update=services.update_data(update))
 
 
 def _task_detail(request, task_id: int) -> dict:
@@ -322,7 +316,7 @@ def _task_detail(request, task_id: int) -> dict:
 )
 def verify_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(_tasks(), task_id)
+    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
     note = payload.reason
     task = services.verify_task(actor=request.user, task=task, note=note)
     return _task_reply(request, task)
@@ -336,7 +330,7 @@ def verify_task(request, task_id: int):
 )
 def reopen_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(_tasks(), task_id)
+    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
     task = services.reopen_task(actor=request.user, task=task, reason=payload.reason)
     return _task_reply(request, task)
 
@@ -349,7 +343,7 @@ def reopen_task(request, task_id: int):
 )
 def cancel_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(_tasks(), task_id)
+    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
     task = services.cancel_task(actor=request.user, task=task, reason=payload.reason)
     return _task_reply(request, task)
 
