@@ -1,7 +1,9 @@
+import contextlib
 import os
 
 import pytest
 from django.core.cache import cache
+from django.db import DatabaseError, connections
 
 from accounts.sms import ConsoleSmsSender
 
@@ -12,6 +14,27 @@ def _clean_outboxes(settings):
     cache.clear()
     yield
     ConsoleSmsSender.outbox.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, ending first the connections that threads of the suite left open.
+
+    PostgreSQL refuses to drop a database that another session is using, and pytest-django
+    then only warns and leaves the test database behind. A thread that a test started (a
+    request thread, a worker, a race) may still hold its connection when the session ends.
+    """
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            # Without the right to signal them, pytest-django's warning says what is left.
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 def services_available() -> bool:
