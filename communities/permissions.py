@@ -50,6 +50,24 @@ def staffed_communities(user):
     return Community.objects.filter(query)
 
 
+_STAFFS_ANY = "_linli_staffs_any_community"
+
+
+def staffs_any_community(user) -> bool:
+    """Staff somewhere (superusers too): who gets the staff parts of the Wagtail admin.
+
+    Remembered on the user object: the admin asks for every menu item and policy check of a
+    request.
+    """
+    if not is_signed_in(user):
+        return False
+    if user.is_superuser:
+        return True
+    if not hasattr(user, _STAFFS_ANY):
+        setattr(user, _STAFFS_ANY, staffed_communities(user).exists())
+    return getattr(user, _STAFFS_ANY)
+
+
 def can_request_membership(user, community: Community) -> bool:
     return is_signed_in(user) and community.kind == Community.Kind.COMMUNITY
 

@@ -9,8 +9,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from wagtail.permission_policies import BasePermissionPolicy
 
-from accounts.permissions import is_signed_in
-
 from . import permissions
 from .models import Membership
 
@@ -18,21 +16,8 @@ ALLOWED_ACTIONS = {"add", "change", "view"}
 
 
 class MembershipPermissionPolicy(BasePermissionPolicy):
-    permission_cache_name = "_linli_staffs_any_community"
-
-    def _staffs_any(self, user) -> bool:
-        if not is_signed_in(user):
-            return False
-        if user.is_superuser:
-            return True
-        if not hasattr(user, self.permission_cache_name):
-            setattr(
-                user, self.permission_cache_name, permissions.staffed_communities(user).exists()
-            )
-        return getattr(user, self.permission_cache_name)
-
     def user_has_permission(self, user, action):
-        return action in ALLOWED_ACTIONS and self._staffs_any(user)
+        return action in ALLOWED_ACTIONS and permissions.staffs_any_community(user)
 
     def user_has_permission_for_instance(self, user, action, instance):
         return self.user_has_permission(user, action) and permissions.can_decide_membership(

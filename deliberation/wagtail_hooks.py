@@ -30,13 +30,13 @@ from wagtail.log_actions import LogFormatter
 from wagtail.permission_policies import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import (
     is_staff_of,
     keep_urls,
     scoped_to_staffed,
     staffed_communities,
+    staffs_any_community,
 )
 from config.admin_views import ServiceFormMixin
 from config.errors import NotAllowed
@@ -147,17 +147,6 @@ def register_council_log_actions(actions):
 # --- permission policies -----------------------------------------------------------------------
 
 
-def _staffs_any(user) -> bool:
-    if not is_signed_in(user):
-        return False
-    if user.is_superuser:
-        return True
-    cache = "_linli_staffs_any_community"
-    if not hasattr(user, cache):
-        setattr(user, cache, staffed_communities(user).exists())
-    return getattr(user, cache)
-
-
 class CouncilScopedPolicy(BasePermissionPolicy):
     """Staff act on the council objects of the communities they staff; nobody deletes here."""
 
@@ -168,7 +157,7 @@ class CouncilScopedPolicy(BasePermissionPolicy):
         return instance.council.community
 
     def user_has_permission(self, user, action):
-        return action in self.allowed and _staffs_any(user)
+        return action in self.allowed and staffs_any_community(user)
 
     def user_has_permission_for_instance(self, user, action, instance):
         return self.user_has_permission(user, action) and is_staff_of(
@@ -550,7 +539,7 @@ class ModerationIndexView(WagtailAdminTemplateMixin, TemplateView):
     limit = 100
 
     def dispatch(self, request, *args, **kwargs):
-        if not _staffs_any(request.user):
+        if not staffs_any_community(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -603,7 +592,7 @@ class ModerationReviewView(ServiceFormMixin, BaseObjectMixin, WagtailAdminTempla
     lookup = "council__community"
 
     def dispatch(self, request, *args, **kwargs):
-        if not _staffs_any(request.user):
+        if not staffs_any_community(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -657,7 +646,7 @@ class CommentModerationView(ModerationReviewView):
 
 class ModerationMenuItem(MenuItem):
     def is_shown(self, request):
-        return _staffs_any(request.user)
+        return staffs_any_community(request.user)
 
 
 class ModerationViewSet(ViewSet):

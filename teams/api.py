@@ -194,6 +194,16 @@ def get_task(request, task_id: int):
     return _task_detail(request, task_id)
 
 
+def _on_task(service, task_id: int, **kwargs):
+    """`service(task=..., **kwargs)` on the task with this id, which the service reads itself
+    (services._reload): no read here beforehand; a JSON 404 when there is no such task."""
+    _check_id(task_id)
+    try:
+        return service(task=Task(pk=task_id), **kwargs)
+    except Task.DoesNotExist:
+        raise Http404 from None
+
+
 def _task_reply(request, task: Task, status: int = 200, **extra):
     """The reply of a task service: the task as the service returns it (services._reload:
     with its community, teams and skills), not read again."""
@@ -246,8 +256,7 @@ def claim_task(request, task_id: int, payload: ClaimIn):
 )
 def release_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
-    task = services.release_task(actor=request.user, task=task, reason=payload.reason)
+    task = _on_task(services.release_task, task_id, actor=request.user, reason=payload.reason)
     return _task_reply(request, task)
 
 
@@ -283,17 +292,14 @@ UPDATE_BODY = {
 def post_update(request, task_id: int):
     _check_id(task_id)
     data = _body(request, UpdateIn)
-    try:
-        # The service reads the task itself (one read fewer on the way to the live event).
-        update = services.post_update(
-            actor=request.user,
-            task=Task(pk=task_id),
-            text=data.text,
-            photo=request.FILES.get("photo"),
-            status=data.status,
-        )
-    except Task.DoesNotExist:
-        raise Http404 from None
+    update = _on_task(
+        services.post_update,
+        task_id,
+        actor=request.user,
+        text=data.text,
+        photo=request.FILES.get("photo"),
+        status=data.status,
+    )
     return _task_reply(request, update.task, 201, update=services.update_data(update))
 
 
@@ -316,9 +322,7 @@ def _task_detail(request, task_id: int) -> dict:
 )
 def verify_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
-    note = payload.reason
-    task = services.verify_task(actor=request.user, task=task, note=note)
+    task = _on_task(services.verify_task, task_id, actor=request.user, note=payload.reason)
     return _task_reply(request, task)
 
 
@@ -330,8 +334,7 @@ def verify_task(request, task_id: int):
 )
 def reopen_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
-    task = services.reopen_task(actor=request.user, task=task, reason=payload.reason)
+    task = _on_task(services.reopen_task, task_id, actor=request.user, reason=payload.reason)
     return _task_reply(request, task)
 
 
@@ -343,8 +346,7 @@ def reopen_task(request, task_id: int):
 )
 def cancel_task(request, task_id: int):
     payload = _body(request, TaskReasonIn)
-    task = _get(Task.objects.all(), task_id)  # the service reads it afresh
-    task = services.cancel_task(actor=request.user, task=task, reason=payload.reason)
+    task = _on_task(services.cancel_task, task_id, actor=request.user, reason=payload.reason)
     return _task_reply(request, task)
 
 

@@ -31,13 +31,13 @@ from wagtail.admin.widgets.button import MenuItem
 from wagtail.permission_policies import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import (
     is_staff_of,
     keep_urls,
     scoped_to_staffed,
     staffed_communities,
+    staffs_any_community,
 )
 from config.admin_views import ServiceFormMixin
 
@@ -81,17 +81,6 @@ def register_teams_log_actions(actions):
 # --- permission policies -----------------------------------------------------------------------
 
 
-def _staffs_any(user) -> bool:
-    if not is_signed_in(user):
-        return False
-    if user.is_superuser:
-        return True
-    cache = "_linli_staffs_any_community"
-    if not hasattr(user, cache):
-        setattr(user, cache, staffed_communities(user).exists())
-    return getattr(user, cache)
-
-
 class StaffScopedPolicy(BasePermissionPolicy):
     """Staff act on the objects of the communities they staff; nobody deletes from the admin."""
 
@@ -102,7 +91,7 @@ class StaffScopedPolicy(BasePermissionPolicy):
         return instance.community
 
     def user_has_permission(self, user, action):
-        return action in self.allowed and _staffs_any(user)
+        return action in self.allowed and staffs_any_community(user)
 
     def user_has_permission_for_instance(self, user, action, instance):
         return self.user_has_permission(user, action) and is_staff_of(
