@@ -2,7 +2,11 @@
 nothing pushed (or kept) on rollback; the events of one transaction share one commit hook and
 one push per topic."""
 
+import asyncio
+import time
+
 import pytest
+from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -117,3 +121,53 @@ def test_without_a_transaction_each_publish_pushes_at_once(messages):
     services.publish(topic="task:1", type="b", data={})
     assert [message["type"] for _group, message in messages] == ["live.event", "live.event"]
     assert all("id" in message for _group, message in messages)
+
+
+def _in_a_worker_thread_of_a_loop(function):
+    """Run `function` as a sync Django view runs under daphne: in a worker thread of a
+    running event loop."""
+
+    async def main():
+        await sync_to_async(function)()
+        await asyncio.sleep(0.3)  # let a push that is still under way finish
+
+    asyncio.run(main())
+
+
+def test_a_worker_thread_goes_on_once_its_loop_has_taken_the_push(monkeypatch):
+    order = []
+
+    class Layer:
+        async def group_send(self, group, message):
+            order.append(("pushed", group, message["id"]))
+
+    monkeypatch.setattr(services, "get_channel_layer", Layer)
+
+    def request():
+        services._push("task:1", [(7, "{}")])
+        order.append("request went on")
+
+    _in_a_worker_thread_of_a_loop(request)
+    assert order == [("pushed", group_name("task:1"), 7), "request went on"]
+
+
+def test_a_busy_loop_holds_up_the_worker_thread_only_briefly(monkeypatch):
+    order = []
+
+    class Layer:
+        async def group_send(self, group, message):
+            await asyncio.sleep(0.2)  # a loop that takes longer than HANDOVER_WAIT
+            order.append("pushed")
+
+    monkeypatch.setattr(services, "get_channel_layer", Layer)
+
+    def request():
+        started = time.monotonic()
+        services._push("task:1", [(7, "{}")])
+        order.append("request went on")
+        return time.monotonic() - started
+
+    waited = []
+    _in_a_worker_thread_of_a_loop(lambda: waited.append(request()))
+    assert order == ["request went on", "pushed"]
+    assert services.HANDOVER_WAIT <= waited[0] < 0.2
