@@ -299,13 +299,21 @@ def fanout_section(figures: dict) -> list[str]:
         lines += [
             "",
             "Linli, from the event's row in the live log (written in the transaction) to "
-            "receipt, which leaves out the HTTP request (ms):",
+            "receipt, which leaves out the HTTP request (ms; the ratios to the floor's are for "
+            "comparison, the target is judged on the figures above):",
             "",
         ]
         lines += md_table(
-            ["scenario", "p50", "p95", "p99", "max"],
+            ["scenario", "p50", "p95", "p99", "max", "p50 / floor", "p99 / floor"],
             [
-                [r["label"], *(_ms(r["from_log"].get(k)) for k in ("p50", "p95", "p99", "max"))]
+                [
+                    r["label"],
+                    *(_ms(r["from_log"].get(k)) for k in ("p50", "p95", "p99", "max")),
+                    *(
+                        "-" if r["from_log"].get(k) is None else f"{r['from_log'][k]:.2f}x"
+                        for k in ("ratio_p50", "ratio_p99")
+                    ),
+                ]
                 for r in logged
             ],
         )
