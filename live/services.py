@@ -15,7 +15,7 @@ one thread reach the loop, and the group, in the order they were made. Waiting f
 hand-over is what lets the fan-out start at once: a request thread that goes straight on with
 its reply holds the interpreter, and the loop gets it only when the switch interval forces a
 turn, once for the group_send and again for the hub (bench.fanout with a probe in the daphne
-process, 1,000 sockets: push to fan-out start 1.2-2.2 ms going straight on, 0.3-0.6 ms
+process, 1,000 sockets: push to fan-out start 1.2-2.2 ms going straight on, 0.3-0.7 ms
 waiting for the hand-over). Anywhere else the push is made with `async_to_sync` and waited for.
 """
 
