@@ -111,13 +111,11 @@ class Result:
         stats = self.stats(self.from_log_ms)
         figures = {k: _figure(v) for k, v in stats.items()}
         if floor is not None and floor.latencies_ms:
-            f = floor.stats()
-            figures["ratio_p50"] = round(stats["p50"] / f["p50"], 3)
-            figures["ratio_p99"] = round(stats["p99"] / f["p99"], 3)
+            figures.update(_ratios(stats, floor))
         return figures
 
     def as_dict(self, floor: Result | None) -> dict:
-        figures = {k: _figure(v) for k, v in self.stats().items()}
+        stats = self.stats()
         data = {
             "key": self.key,
             "label": self.label,
@@ -126,7 +124,7 @@ class Result:
             "events": self.events,
             "deliveries": self.deliveries,
             "lost": self.lost,
-            **figures,
+            **{k: _figure(v) for k, v in stats.items()},
             "from_log": self._from_log(floor),
             "ratio_p50": None,
             "ratio_p99": None,
@@ -134,16 +132,22 @@ class Result:
             "errors": list(self.errors),
         }
         if floor is not None and floor is not self and floor.latencies_ms and self.latencies_ms:
-            f = floor.stats()
-            s = self.stats()
-            data["ratio_p50"] = round(s["p50"] / f["p50"], 3)
-            data["ratio_p99"] = round(s["p99"] / f["p99"], 3)
+            data.update(_ratios(stats, floor))
             data["met"] = bool(
                 data["ratio_p50"] <= TARGET_RATIO
                 and data["ratio_p99"] <= TARGET_RATIO
                 and self.lost == 0
             )
         return data
+
+
+def _ratios(stats: dict[str, float], floor: Result) -> dict[str, float]:
+    """p50 and p99 of `stats` as multiples of the floor's."""
+    f = floor.stats()
+    return {
+        "ratio_p50": round(stats["p50"] / f["p50"], 3),
+        "ratio_p99": round(stats["p99"] / f["p99"], 3),
+    }
 
 
 # --- client processes --------------------------------------------------------------------
