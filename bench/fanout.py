@@ -16,8 +16,9 @@ the driver sent the request (same machine, same clock). Everything runs on loopb
 against a throwaway database (SQLite under var/bench/, or DATABASE_URL) and a private
 redis-server (or REDIS_URL, under a private prefix); all of it is stopped at the end.
 
-The scenarios take turns in `--rounds` rounds (default 2), each with its share of the counted
-actions, so that a change in the machine's load falls on all of them alike; the servers are
+The scenarios take turns in `--rounds` rounds (default 6), each with its share of the counted
+actions (default 60, ten a round: a claim, an update that starts the task, eight plain
+updates), so that a change in the machine's load falls on all of them alike; the servers are
 started once. Each scenario's round starts with `--warmup` actions (default 1) that the
 clients receive but that are not counted: the floor publishes once, Linli claims the task
 and gives it back (release). The driver keeps one HTTP connection per server open (as an app
@@ -580,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--clients", type=int, default=1000, help="WebSocket subscribers")
     parser.add_argument(
-        "--events", type=int, default=20, help="counted actions per scenario (>= 2)"
+        "--events", type=int, default=60, help="counted actions per scenario (>= 2)"
     )
     parser.add_argument(
         "--warmup", type=int, default=1, help="uncounted actions first (per scenario and round)"
@@ -588,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=2,
+        default=6,
         help="scenarios take turns this many times, sharing the counted actions",
     )
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between actions")
