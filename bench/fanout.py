@@ -83,6 +83,8 @@ class Result:
     lost: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     from_log_ms: list[float] = field(default_factory=list)
+    # latencies by the kind of action that caused the event (claim, start, update; publish)
+    by_action: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def merge(self, other: Result) -> None:
@@ -93,6 +95,8 @@ class Result:
         self.lost += other.lost
         self.latencies_ms += other.latencies_ms
         self.from_log_ms += other.from_log_ms
+        for kind, values in other.by_action.items():
+            self.by_action.setdefault(kind, []).extend(values)
         self.errors += [e for e in other.errors if e not in self.errors]
 
     def stats(self, values=None) -> dict[str, float]:
@@ -127,6 +131,13 @@ class Result:
             "lost": self.lost,
             **{k: _figure(v) for k, v in stats.items()},
             "from_log": self._from_log(floor),
+            "by_action": {
+                kind: {
+                    "deliveries": len(values),
+                    **{k: _figure(v) for k, v in self.stats(values).items()},
+                }
+                for kind, values in self.by_action.items()
+            },
             "ratio_p50": None,
             "ratio_p99": None,
             "met": None,
@@ -224,9 +235,10 @@ class ClientPool:
             conn.close()
 
 
-def measure(key, label, *, urls, topic, args, act, warm, resolve=None) -> Result:
+def measure(key, label, *, urls, topic, args, act, warm, kind, resolve=None) -> Result:
     """Subscribe the clients, run `warm(w)` for the uncounted warm-up actions and `act(k)` for
-    the counted ones, each -> (sent_at, replied_at, [event ids]); `resolve(windows)`, if given,
+    the counted ones, each -> (sent_at, replied_at, [event ids]), `kind(k)` naming the kind
+    of action k (for the figures by action); `resolve(windows)`, if given,
     finds the event ids of each counted action afterwards -> ([ids per action], {id: logged_at},
     [ids of the topic in no window]). Then compares what every client received with what was
     sent."""
@@ -243,15 +255,19 @@ def measure(key, label, *, urls, topic, args, act, warm, resolve=None) -> Result
             windows.append(act(k))
             time.sleep(args.interval)
         sent_at: dict[int, float] = {}
+        kind_of: dict[int, str] = {}
         logged_at: dict[int, float] = {}
         unmatched: list[int] = []
         if resolve is not None:
             ids_per_action, logged_at, unmatched = resolve(windows)
         else:
             ids_per_action = [ids for _sent, _replied, ids in windows]
-        for (t_sent, _replied, _ids), ids in zip(windows, ids_per_action, strict=True):
+        for k, ((t_sent, _replied, _ids), ids) in enumerate(
+            zip(windows, ids_per_action, strict=True)
+        ):
             for event_id in ids:
                 sent_at[event_id] = t_sent
+                kind_of[event_id] = kind(k)
         expected_ids = sorted(set(sent_at) | set(unmatched))
         received = pool.collect(expected_ids, grace=args.grace)
     finally:
@@ -265,7 +281,9 @@ def measure(key, label, *, urls, topic, args, act, warm, resolve=None) -> Result
             if event_id in expected and event_id not in seen:
                 seen.add(event_id)
                 if event_id in sent_at:
-                    result.latencies_ms.append((t_recv - sent_at[event_id]) * 1000)
+                    latency = (t_recv - sent_at[event_id]) * 1000
+                    result.latencies_ms.append(latency)
+                    result.by_action.setdefault(kind_of[event_id], []).append(latency)
                 if event_id in logged_at:
                     result.from_log_ms.append((t_recv - logged_at[event_id]) * 1000)
         result.lost += len(expected - seen)
@@ -317,6 +335,7 @@ def run_floor(url: str, args, *, round_no: int = 0) -> Result:
             args=args,
             act=lambda k: publish(f"bench update {k}"),
             warm=lambda w: publish(f"warm-up {w}"),
+            kind=lambda k: "publish",
         )
 
 
@@ -468,6 +487,9 @@ def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str)
                 body["status"] = "in_progress"
         return post(apis[k % len(apis)], path, body)
 
+    def kind(k):
+        return "claim" if k == 0 else "start" if k == 1 else "update"
+
     def resolve(windows):
         """The events each action caused: rows of the topic written while its request was
         under way (one clock for the driver and the servers)."""
@@ -496,7 +518,15 @@ def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str)
 
     try:
         return measure(
-            key, label, urls=urls, topic=topic, args=args, act=act, warm=warm, resolve=resolve
+            key,
+            label,
+            urls=urls,
+            topic=topic,
+            args=args,
+            act=act,
+            warm=warm,
+            kind=kind,
+            resolve=resolve,
         )
     finally:
         for api in apis:
@@ -548,6 +578,14 @@ def report(figures: dict) -> str:
                 f"{r['label']:<32} {'':>7} {'':>6} {'':>10} {'':>6} "
                 f"{fmt(f['p50']):>8} {fmt(f['p95']):>8} {fmt(f['p99']):>8} {fmt(f['max']):>8}"
                 + ratios
+            )
+    lines += ["", "By the action that caused the event (ms):"]
+    for r in scenarios:
+        for kind, f in r["by_action"].items():
+            lines.append(
+                f"  {r['label'] + ', ' + kind:<38} {f['deliveries']:>8} deliveries "
+                f"p50 {fmt(f['p50']):>6} p95 {fmt(f['p95']):>6} p99 {fmt(f['p99']):>6} "
+                f"max {fmt(f['max']):>6}"
             )
     judged = [r for r in scenarios if r["met"] is not None]
     if judged:

@@ -317,6 +317,21 @@ def fanout_section(figures: dict) -> list[str]:
                 for r in logged
             ],
         )
+    by_action = [
+        [r["label"], kind, f["deliveries"], *(_ms(f.get(k)) for k in ("p50", "p95", "p99", "max"))]
+        for r in figures.get("scenarios", [])
+        for kind, f in (r.get("by_action") or {}).items()
+    ]
+    if by_action:
+        lines += [
+            "",
+            "By the action that caused the event (a round of Linli's: a claim, an update that "
+            "starts the task, plain updates; ms from the request):",
+            "",
+        ]
+        lines += md_table(
+            ["scenario", "action", "deliveries", "p50", "p95", "p99", "max"], by_action
+        )
     errors = [f"{r.get('label')}: {e}" for r in figures.get("scenarios", []) for e in r["errors"]]
     if errors:
         lines += ["", *[f"- {e}" for e in errors]]

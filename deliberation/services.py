@@ -36,6 +36,7 @@ from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed, RateLimited
 from live.services import publish
 from live.texts import localized, pick
+from teams.models import Task
 from teams.models import validate_photo as check_photo
 
 from . import permissions as perms
@@ -1012,7 +1013,7 @@ def create_follow_up_task(*, actor, proposal: Proposal):
         description=description,
         location=proposal.location,
         required_skills=skills,
-        origin="proposal",
+        origin=Task.Origin.PROPOSAL,
     )
 
 
@@ -1181,6 +1182,10 @@ TASK_NOTICES = {"claimed": "task_claimed", "done": "task_done", "verified": "tas
 def on_task_changed(*, task, actor=None) -> None:
     """A follow-up task changed: tell the proposal's page, and its followers when it was
     claimed, done or verified. Called from the teams signal receiver (deliberation.apps)."""
+    if task.origin != Task.Origin.PROPOSAL:
+        # Only create_follow_up_task links a task to a proposal, and it marks the task's
+        # origin: every other task's status change (inside its transaction) skips the look-up.
+        return
     proposal = Proposal.objects.select_related("council__community").filter(task_id=task.pk).first()
     if proposal is None:
         return

@@ -9,6 +9,8 @@ action would succeed). Services check the role part first (403 NotAllowed) and t
 
 from collections.abc import Callable
 
+from django.db.models import Exists, OuterRef
+
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import (  # noqa: F401  (assisted filing, asked through here)
@@ -87,10 +89,18 @@ def eligible_teams(task: Task):
     """
     if task.dispatched_team_id:
         return Team.objects.filter(pk=task.dispatched_team_id, active=True)
-    qs = Team.objects.filter(active=True, communities__id__in=task.community.ancestor_ids)
-    for skill_id in task.required_skills.values_list("id", flat=True):
-        qs = qs.filter(skills__id=skill_id)
-    return qs.distinct()
+    # One query, whatever the number of skills: no required skill that the team lacks.
+    team_has_it = Team.skills.through.objects.filter(
+        team_id=OuterRef(OuterRef("pk")), skill_id=OuterRef("skill_id")
+    )
+    lacking = Task.required_skills.through.objects.filter(task_id=task.pk).filter(
+        ~Exists(team_has_it)
+    )
+    return (
+        Team.objects.filter(active=True, communities__id__in=task.community.ancestor_ids)
+        .filter(~Exists(lacking))
+        .distinct()
+    )
 
 
 def team_may_take(task: Task, team: Team) -> bool:
@@ -134,10 +144,16 @@ def can_release(user, task: Task) -> bool:
     return task.can_move("release") and may_release(user, task)
 
 
+def update_rights(user, task: Task) -> tuple[bool, bool]:
+    """(may post an update, may change the task's status with it), asking the database about
+    the user's team membership once: members of the holding team may do both, staff of the
+    community may only post."""
+    member = may_change_status(user, task)
+    return member or may_staff(user, task), member
+
+
 def may_post_update(user, task: Task) -> bool:
-    if not is_signed_in(user):
-        return False
-    return is_team_member(user, task.team_id) or is_staff_of(user, task.community)
+    return update_rights(user, task)[0]
 
 
 def can_post_update(user, task: Task) -> bool:

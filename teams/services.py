@@ -123,14 +123,16 @@ def _announce(
     users=(),
     extra=None,
     public=True,
+    after=(),
 ) -> None:
     """Publish one event to the task topic (full data), the community and team topics
-    (redacted for sensitive tasks) and the users' topics (full data: they may see it)."""
+    (redacted for sensitive tasks) and the users' topics (full data: they may see it);
+    `after` the events [(topic, type, data), ...] that come first, in the same INSERT."""
     extra = extra or {}
     full = task_data(task, text, **extra)
     # The same data when nothing is redacted: computed (and its skills read) once.
     shown = redacted_task_data(task, redacted_text, **extra) if task.sensitive else full
-    events = [(f"task:{task.pk}", type, full)]
+    events = [*after, (f"task:{task.pk}", type, full)]
     if public:
         events.append((f"community:{task.community_id}", type, shown))
     for team_id in sorted({t.pk if isinstance(t, Team) else t for t in teams if t}):
@@ -203,14 +205,12 @@ def _staff_ids(community: Community) -> list[int]:
     )
 
 
-def _reload(task: Task) -> Task:
+def _reload(task: Task, *, skills: bool = True) -> Task:
     """The task afresh, with what its events and the API's reply show: read before the
-    transaction rather than inside it, and not again for the reply."""
-    return (
-        Task.objects.select_related("community", "team", "dispatched_team")
-        .prefetch_related("required_skills")
-        .get(pk=task.pk)
-    )
+    transaction rather than inside it, and not again for the reply. Without `skills` when a
+    transition reads it again for those (the skills only describe the task)."""
+    qs = Task.objects.select_related("community", "team", "dispatched_team")
+    return (qs.prefetch_related("required_skills") if skills else qs).get(pk=task.pk)
 
 
 def _transition(task: Task, action: str, *, extra_filter=None, **changes) -> Task:
@@ -435,8 +435,9 @@ def post_update(
     """Progress from the holding team (or staff): text and/or photo, optionally moving the task
     to in_progress or done (team members only)."""
     _require_signed_in(actor)
-    task = _reload(task)
-    if not perms.may_post_update(actor, task):
+    task = _reload(task, skills=not status)
+    may_post, may_change_status = perms.update_rights(actor, task)
+    if not may_post:
         raise NotAllowed(_("Only members of the team that holds the task can post updates."))
     text = (text or "").strip()
     errors = {}
@@ -453,7 +454,7 @@ def post_update(
             errors["photo"] = exc.messages[0]
     if errors:
         raise ValidationError(errors)
-    if status and not perms.may_change_status(actor, task):
+    if status and not may_change_status:
         raise NotAllowed(_("Only members of the team that holds the task can change its status."))
     if task.status not in Task.HELD[:3]:
         raise Conflict(
@@ -481,17 +482,18 @@ def post_update(
         )
         entry = update_data(update)
         name = actor.get_display_name()
-        publish(
-            topic=f"task:{task.pk}",
-            type="task.updated",
-            data=task_data(
+        updated = (
+            f"task:{task.pk}",
+            "task.updated",
+            task_data(
                 task,
                 localized(gettext_lazy("%(name)s posted an update."), {"name": name}),
                 update=entry,
             ),
-            actor=actor,
         )
-        if status and status != old_status:
+        if not (status and status != old_status):
+            publish_many([updated], actor=actor)
+        else:
             label = S(status).label
             values = {"title": task.title, "status": label}
             _announce(
@@ -503,6 +505,7 @@ def post_update(
                     gettext_lazy("A confidential task is now %(status)s."), values
                 ),
                 teams=[task.team_id],
+                after=[updated],  # the update first, then the status it brought
             )
             _status_changed(task, actor)
     return update

@@ -73,6 +73,56 @@ def test_update_api_queries(world, pushes, django_assert_max_num_queries):
     assert response.status_code == 201, response.content
 
 
+def _selects(queries, table):
+    return [q for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
+
+
+def test_update_that_starts_the_task(
+    world, pushes, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """Membership asked once, the task read without its skills before the transition reads
+    it again, the update and the status change logged in one INSERT and pushed together,
+    and no look-up of a proposal for a task that did not come from one."""
+    task = make_task(world.yuling, team=world.team, status="claimed")
+    client = client_for(world.volunteer)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+        django_assert_max_num_queries(12),
+    ):
+        response = client.post(
+            f"/api/v1/tasks/{task.pk}/updates",
+            data=json.dumps({"text": "开始清理", "status": "in_progress"}),
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "in_progress"
+    assert response.json()["required_skills"] == ["sanitation"]
+    assert len(callbacks) == 1
+    assert len(_selects(queries, "teams_teammembership")) == 1
+    assert len(_selects(queries, "deliberation_proposal")) == 0
+    assert len(_inserts(queries, "live_event")) == 1
+    events = list(Event.objects.filter(topic=f"task:{task.pk}").order_by("id"))
+    assert [e.type for e in events] == ["task.updated", "task.status"]
+    assert all(e.data["status"] == "in_progress" for e in events)
+    assert events[0].data["update"]["status_change"] == "in_progress"
+    assert {topic for topic, _id in pushes} == {
+        f"task:{task.pk}",
+        f"community:{world.yuling.pk}",
+        f"team:{world.team.pk}",
+    }
+    assert [event_id for topic, event_id in pushes if topic == f"task:{task.pk}"] == [
+        e.pk for e in events
+    ]
+
+
+def test_claim_of_a_staff_task_looks_up_no_proposal(world, pushes):
+    task = make_task(world.yuling)
+    with CaptureQueriesContext(connection) as queries:
+        services.claim_task(actor=world.leader, task=task, team=world.team)
+    assert len(_selects(queries, "deliberation_proposal")) == 0
+
+
 def test_sensitive_announcement_is_redacted_outside_the_task_topic(world, pushes):
     task = make_task(world.yuling, sensitive=True, title="家暴求助")
     services.claim_task(actor=world.leader, task=task, team=world.team)

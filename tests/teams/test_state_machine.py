@@ -201,6 +201,18 @@ def test_skills_and_community_decide_eligibility(world):
     assert world.team not in eligible_teams(make_task(world.yuling))
 
 
+def test_eligibility_is_one_query_whatever_the_skills(world, django_assert_num_queries):
+    both = make_task(world.yuling, skill_slugs=("sanitation", "greening"))
+    three = make_task(world.yuling, skill_slugs=("sanitation", "greening", "elderly-care"))
+    none = make_task(world.yuling, skill_slugs=())
+    with django_assert_num_queries(1):
+        assert set(eligible_teams(both)) == {world.team}
+    with django_assert_num_queries(1):
+        assert not eligible_teams(three).exists()
+    with django_assert_num_queries(1):
+        assert set(eligible_teams(none)) == {world.team, world.other_team}
+
+
 def test_one_holder_constraint(world):
     with pytest.raises(IntegrityError), transaction.atomic():
         make_task(world.yuling, status="open", team=world.team)
