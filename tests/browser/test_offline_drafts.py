@@ -4,8 +4,9 @@ The resident opens the propose form, the phone goes offline, they write and send
 the proposal is kept on the phone and will be sent when the connection returns. A reload while
 still offline shows the form (kept by the service worker) with the draft. Back online, the draft
 is sent once; going offline and online again sends nothing more. The same for a request for help,
-plus a form sent online: the server's page and the script's confirmation through the API file it
-once (client_key, config/drafts.py).
+sent from the offline page and confirmed again by the page that replaces it; plus a form sent
+online: the server's page and the script's confirmation through the API file it once (client_key,
+config/drafts.py).
 
 Uses the `live_site` and `open_page` fixtures of tests/browser/conftest.py; the council is made
 with `manage.py shell`, as in test_council_flow.py, and so are the counts.
@@ -144,7 +145,6 @@ def test_a_request_for_help_written_offline_is_sent_once(live_site, open_page):
 
     # The connection returns on that page: the draft is sent from there.
     context.set_offline(False)
-    page.reload()
     done = page.locator("#linli-draft-notice[data-state=success]")
     expect(done).to_be_visible(timeout=TIMEOUT_MS)
     [row] = filed(live_site, text)["needs"]
@@ -152,11 +152,19 @@ def test_a_request_for_help_written_offline_is_sent_once(live_site, open_page):
     assert row["requester__email"] == "leader2@linli.example"
     assert stored_drafts(page) == {}
 
+    # The offline page gives way to the page it stood in for, which says it again (the draft is
+    # no longer on the phone: a reload at the moment it is sent would otherwise leave no word).
+    page.reload()
+    expect(page.locator("[data-draft-list]")).to_have_count(0)
+    expect(done).to_be_visible()
+    expect(done.locator("a")).to_have_attribute("href", f"/teams/needs/#need-{row['id']}")
+
     context.set_offline(True)
     context.set_offline(False)
     page.goto("/teams/needs/")
     expect(page.locator(f"#need-{row['id']}")).to_be_visible()
     page.locator('html[data-pwa="ready"]').wait_for(state="attached", timeout=TIMEOUT_MS)
+    assert page.locator("#linli-draft-notice").count() == 0  # said once more, not on every page
     assert len(filed(live_site, text)["needs"]) == 1
 
 

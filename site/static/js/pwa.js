@@ -14,6 +14,9 @@
  *    already filed comes back as the proposal or request it made. Refusals (400 with the field
  *    errors, 403, 409) turn the draft back into one to correct; 401, 429 and network failures
  *    keep it queued. A draft is only removed once the server has it.
+ * 4. The offline page (templates/offline.html, shown by sw.js in place of a page it cannot load)
+ *    lists the drafts kept on the phone. What it says of a draft it sent is said again by the
+ *    page that replaces it, in the same tab.
  */
 (function () {
   "use strict";
@@ -520,10 +523,40 @@
     }
     if (!here) {
       say(form, "success", text, link);
+      if (standIn) {
+        // The offline page is left for the page it stands in for as soon as the connection is
+        // back (a reload, "Try again"), often while it is saying this: the draft is no longer
+        // on the phone, so this would be the only word of it, gone with the page.
+        handOver({text: text, link: link});
+      }
     }
   }
 
   /* ---- the offline page -------------------------------------------------------------------- */
+
+  var HANDED = "linli.draft-sent"; // sessionStorage: the offline page's word for the next page
+  var standIn = false; // this is the offline page
+
+  function handOver(notice) {
+    try {
+      sessionStorage.setItem(HANDED, JSON.stringify(notice));
+    } catch (e) {
+      // No session storage (a private mode): the offline page said it, and that is all.
+    }
+  }
+
+  function sayHandedOver() {
+    var notice;
+    try {
+      notice = JSON.parse(sessionStorage.getItem(HANDED) || "null");
+      sessionStorage.removeItem(HANDED);
+    } catch (e) {
+      return;
+    }
+    if (notice && notice.text) {
+      say(null, "success", notice.text, notice.link);
+    }
+  }
 
   function listDrafts() {
     var section = document.querySelector("[data-draft-list]");
@@ -557,6 +590,10 @@
     var form = document.querySelector("form[data-offline-draft]");
     current = form ? bindForm(form) : null;
     listDrafts();
+    standIn = !!document.querySelector("[data-draft-list]");
+    if (!standIn) {
+      sayHandedOver();
+    }
     started = true;
     window.addEventListener("online", function () { flush(); });
     registerWorker().then(function (registration) {
