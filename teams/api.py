@@ -136,7 +136,7 @@ def task_out(task: Task, visible: bool, *, updates=None) -> dict:
         "community": _ref(task.community),
         "team": _ref(task.team),
         "dispatched_team": _ref(task.dispatched_team),
-        "required_skills": sorted(skill.slug for skill in task.required_skills.all()),
+        "required_skills": task.skill_slugs(),
         "due_at": task.due_at,
         "created_at": task.created_at,
         "claimed_at": task.claimed_at,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -285,9 +285,34 @@ class Need(models.Model):
         return f"{self.get_category_display()} — {self.community}"
 
 
+class JSONArrayOf(models.Aggregate):
+    """The values of a group as one JSON array (SQLite's JSON_GROUP_ARRAY, PostgreSQL's
+    JSONB_AGG; Django 5.2 has no portable one)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = models.JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
 class TaskQuerySet(models.QuerySet):
     def for_lists(self):
         return self.select_related("community", "team").prefetch_related("required_skills")
+
+    def with_skill_slugs(self):
+        """The required skills' slugs read with each task, in the same query (see
+        Task.skill_slugs): a prefetch costs a second query and more Python per task than
+        the read itself, on the path of every task event."""
+        through = Task.required_skills.through
+        slugs = (
+            through.objects.filter(task_id=OuterRef("pk"))
+            .order_by()
+            .values("task_id")
+            .annotate(slugs=JSONArrayOf("skill__slug"))
+            .values("slugs")
+        )
+        return self.annotate(required_skill_slugs=Subquery(slugs, output_field=models.JSONField()))
 
 
 class Task(models.Model):
@@ -416,6 +441,15 @@ class Task(models.Model):
 
     def get_absolute_url(self):
         return _url("teams:task_detail", self.pk, f"/teams/tasks/{self.pk}/")
+
+    def skill_slugs(self) -> list[str]:
+        """The slugs of the required skills, sorted: as the task's query read them
+        (TaskQuerySet.with_skill_slugs), from a prefetch, or else with one query."""
+        if "required_skill_slugs" in self.__dict__:
+            return sorted(self.required_skill_slugs or [])
+        if "required_skills" in getattr(self, "_prefetched_objects_cache", {}):
+            return sorted(skill.slug for skill in self.required_skills.all())
+        return list(self.required_skills.order_by("slug").values_list("slug", flat=True))
 
     @property
     def is_held(self) -> bool:

@@ -83,8 +83,7 @@ def task_data(task: Task, text: str = "", **extra) -> dict:
         "sensitive": task.sensitive,
         "community": {"id": task.community_id, "name": task.community.name},
         "team": team_ref(task.team),
-        # .all(): served from the prefetch when the task comes from _reload
-        "required_skills": sorted(skill.slug for skill in task.required_skills.all()),
+        "required_skills": task.skill_slugs(),  # read with the task by _reload
         "url": task.get_absolute_url(),
         **text_fields(text),
         **extra,
@@ -205,12 +204,15 @@ def _staff_ids(community: Community) -> list[int]:
     )
 
 
-def _reload(task: Task, *, skills: bool = True) -> Task:
-    """The task afresh, with what its events and the API's reply show: read before the
-    transaction rather than inside it, and not again for the reply. Without `skills` when a
-    transition reads it again for those (the skills only describe the task)."""
-    qs = Task.objects.select_related("community", "team", "dispatched_team")
-    return (qs.prefetch_related("required_skills") if skills else qs).get(pk=task.pk)
+def _reload(task: Task) -> Task:
+    """The task afresh, with what its events and the API's reply show (its skills' slugs in
+    the same query): read before the transaction rather than inside it, and not again for the
+    reply."""
+    return (
+        Task.objects.select_related("community", "team", "dispatched_team")
+        .with_skill_slugs()
+        .get(pk=task.pk)
+    )
 
 
 def _transition(task: Task, action: str, *, extra_filter=None, **changes) -> Task:
@@ -435,7 +437,7 @@ def post_update(
     """Progress from the holding team (or staff): text and/or photo, optionally moving the task
     to in_progress or done (team members only)."""
     _require_signed_in(actor)
-    task = _reload(task, skills=not status)
+    task = _reload(task)
     may_post, may_change_status = perms.update_rights(actor, task)
     if not may_post:
         raise NotAllowed(_("Only members of the team that holds the task can post updates."))

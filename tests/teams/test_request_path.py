@@ -62,15 +62,29 @@ def test_claim_api_queries_audit_and_push_order(
 
 
 def test_update_api_queries(world, pushes, django_assert_max_num_queries):
-    task = make_task(world.yuling, team=world.team, status="claimed")
+    """Session, user, the task with its skills' slugs, membership; the update, the audit
+    entry and the event; no query of its own for the skills, for the event or the reply."""
+    task = make_task(
+        world.yuling, team=world.team, status="claimed", skill_slugs=("sanitation", "greening")
+    )
     client = client_for(world.volunteer)
-    with django_assert_max_num_queries(11):
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_assert_max_num_queries(10),
+    ):
         response = client.post(
             f"/api/v1/tasks/{task.pk}/updates",
             data=json.dumps({"text": "垃圾已清运"}),
             content_type="application/json",
         )
     assert response.status_code == 201, response.content
+    selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert [sql for sql in selects if "teams_skill" in sql] == [
+        sql for sql in selects if sql.startswith('SELECT "teams_task"."id"')
+    ]  # read inside the task's query, nowhere else
+    assert response.json()["required_skills"] == ["greening", "sanitation"]
+    event = Event.objects.get(topic=f"task:{task.pk}")
+    assert event.data["required_skills"] == ["greening", "sanitation"]
 
 
 def _selects(queries, table):
@@ -80,15 +94,14 @@ def _selects(queries, table):
 def test_update_that_starts_the_task(
     world, pushes, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
-    """Membership asked once, the task read without its skills before the transition reads
-    it again, the update and the status change logged in one INSERT and pushed together,
-    and no look-up of a proposal for a task that did not come from one."""
+    """Membership asked once, the update and the status change logged in one INSERT and
+    pushed together, and no look-up of a proposal for a task that did not come from one."""
     task = make_task(world.yuling, team=world.team, status="claimed")
     client = client_for(world.volunteer)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         CaptureQueriesContext(connection) as queries,
-        django_assert_max_num_queries(12),
+        django_assert_max_num_queries(11),
     ):
         response = client.post(
             f"/api/v1/tasks/{task.pk}/updates",
@@ -150,3 +163,20 @@ def test_audit_refuses_an_unregistered_action(world):
     task = make_task(world.yuling)
     with pytest.raises(ValidationError):
         services._audit(task, "linli.no.such.action", user=world.leader, data={})
+
+
+def test_skill_slugs_read_with_the_task_from_a_prefetch_or_alone(world, django_assert_num_queries):
+    from teams.models import Task
+
+    several = make_task(world.yuling, skill_slugs=("sanitation", "elderly-care", "greening"))
+    none = make_task(world.yuling, skill_slugs=())
+    expected = {several.pk: ["elderly-care", "greening", "sanitation"], none.pk: []}
+    with django_assert_num_queries(1):
+        read = {t.pk: t.skill_slugs() for t in Task.objects.with_skill_slugs()}
+    assert read == expected
+    with django_assert_num_queries(2):
+        read = {t.pk: t.skill_slugs() for t in Task.objects.prefetch_related("required_skills")}
+    assert read == expected
+    with django_assert_num_queries(3):  # one for the tasks, then one per task
+        read = {t.pk: t.skill_slugs() for t in Task.objects.filter(pk__in=expected)}
+    assert read == expected
