@@ -6,7 +6,9 @@
     figures = fanout.run(["--clients", "500"])   # or run({"clients": 500}); a dict of figures
 
 One run measures, with the same N clients:
-  1. the floor: a bare `websockets` broadcast server (bench/floor.py);
+  1. the floor: a bare `websockets` broadcast server (bench/floor.py), broadcasting events that
+     carry the data of a real Linli task update (sample_update_data), so that the clients read
+     events of the same size and shape from both;
   2. Linli, one daphne process of config.asgi:application (in-memory channel layer);
   3. Linli, two daphne processes sharing Redis (half the clients on each).
 For Linli a team leader claims a task and posts updates through the JSON API
@@ -85,6 +87,8 @@ class Result:
     from_log_ms: list[float] = field(default_factory=list)
     # latencies by the kind of action that caused the event (claim, start, update; publish)
     by_action: dict[str, list[float]] = field(default_factory=dict)
+    # UTF-8 size of each counted event as it went over the wire (the clients' reading cost)
+    event_bytes: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def merge(self, other: Result) -> None:
@@ -97,6 +101,7 @@ class Result:
         self.from_log_ms += other.from_log_ms
         for kind, values in other.by_action.items():
             self.by_action.setdefault(kind, []).extend(values)
+        self.event_bytes += other.event_bytes
         self.errors += [e for e in other.errors if e not in self.errors]
 
     def stats(self, values=None) -> dict[str, float]:
@@ -131,6 +136,9 @@ class Result:
             "lost": self.lost,
             **{k: _figure(v) for k, v in stats.items()},
             "from_log": self._from_log(floor),
+            "event_bytes": (
+                round(sum(self.event_bytes) / len(self.event_bytes)) if self.event_bytes else None
+            ),
             "by_action": {
                 kind: {
                     "deliveries": len(values),
@@ -235,13 +243,13 @@ class ClientPool:
             conn.close()
 
 
-def measure(key, label, *, urls, topic, args, act, warm, kind, resolve=None) -> Result:
+def measure(key, label, *, urls, topic, args, act, warm, kind, sizes, resolve=None) -> Result:
     """Subscribe the clients, run `warm(w)` for the uncounted warm-up actions and `act(k)` for
     the counted ones, each -> (sent_at, replied_at, [event ids]), `kind(k)` naming the kind
     of action k (for the figures by action); `resolve(windows)`, if given,
     finds the event ids of each counted action afterwards -> ([ids per action], {id: logged_at},
-    [ids of the topic in no window]). Then compares what every client received with what was
-    sent."""
+    [ids of the topic in no window]); `sizes(ids)` gives the UTF-8 size of those events on the
+    wire. Then compares what every client received with what was sent."""
     result = Result(key=key, label=label, clients=args.clients)
     pool = ClientPool(urls=urls, topic=topic, clients=args.clients, procs=args.client_procs)
     try:
@@ -272,6 +280,7 @@ def measure(key, label, *, urls, topic, args, act, warm, kind, resolve=None) -> 
         received = pool.collect(expected_ids, grace=args.grace)
     finally:
         pool.close()
+    result.event_bytes = list(sizes(sorted(sent_at)))
 
     expected = set(expected_ids)
     result.events = len(expected)
@@ -305,10 +314,17 @@ def start_floor(stack: Stack) -> str:
     return f"ws://{HOST}:{port}/ws/live/"
 
 
-def run_floor(url: str, args, *, round_no: int = 0) -> Result:
+def floor_data(data: dict, text: str) -> dict:
+    """`data` of a Linli `task.updated` event (see sample_update_data) carrying `text` as its
+    update's text, as Linli's plain updates in this benchmark do."""
+    return {**data, "update": {**data.get("update", {}), "text": text}}
+
+
+def run_floor(url: str, args, *, data: dict, round_no: int = 0) -> Result:
     from websockets.sync.client import connect
 
     topic = f"task:{round_no + 1}"
+    sizes: dict[int, int] = {}
     with connect(url, compression=None, proxy=None, ping_interval=None) as publisher:
 
         def publish(text):
@@ -316,13 +332,14 @@ def run_floor(url: str, args, *, round_no: int = 0) -> Result:
                 "action": "publish",
                 "topic": topic,
                 "type": "task.updated",
-                "data": {"id": 1, "status": "in_progress", "text": text},
+                "data": floor_data(data, text),
             }
             t_sent = time.time()
-            publisher.send(json.dumps(message))
+            publisher.send(json.dumps(message, ensure_ascii=False))
             while True:
                 reply = json.loads(publisher.recv(timeout=30))
                 if reply.get("type") == "published":
+                    sizes[reply["id"]] = reply["bytes"]
                     return t_sent, time.time(), [reply["id"]]
 
         # The server's code paths run once before anyone listens (as Linli's, see run_linli).
@@ -333,9 +350,10 @@ def run_floor(url: str, args, *, round_no: int = 0) -> Result:
             urls=[url],
             topic=topic,
             args=args,
-            act=lambda k: publish(f"bench update {k}"),
+            act=lambda k: publish(update_text(k)),
             warm=lambda w: publish(f"warm-up {w}"),
             kind=lambda k: "publish",
+            sizes=lambda ids: [sizes[i] for i in ids],
         )
 
 
@@ -434,8 +452,29 @@ def make_task(community, skill, title: str):
     return task
 
 
+def update_text(k: int) -> str:
+    """The text of counted update k (Linli's, and the floor's event carries it too)."""
+    return f"Bench update {k}: bins emptied on row {k}."
+
+
+def sample_update_data(people, tag: str) -> dict:
+    """The `data` of a Linli `task.updated` event, made through the services in this process
+    on a task of its own: what the floor broadcasts, so that both servers send the clients
+    events of the same size and shape."""
+    from live.models import Event
+    from teams import services
+
+    community, skill, leader, team = people
+    task = make_task(community, skill, f"Fan-out benchmark ({tag}-floor)")
+    services.claim_task(actor=leader, task=task, team=team)
+    services.post_update(actor=leader, task=task, text="warm-up", status="in_progress")
+    services.post_update(actor=leader, task=task, text=update_text(2))
+    return Event.objects.filter(topic=f"task:{task.pk}", type="task.updated").latest("pk").data
+
+
 def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str) -> Result:
     from live.models import Event
+    from live.services import serialise
 
     community, skill, leader, team = people
     task = make_task(community, skill, f"Fan-out benchmark ({tag})")
@@ -482,13 +521,17 @@ def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str)
             path, body = f"/api/v1/tasks/{task.pk}/claim", {"team": team.pk}
         else:
             path = f"/api/v1/tasks/{task.pk}/updates"
-            body = {"text": f"Bench update {k}: bins emptied on row {k}."}
+            body = {"text": update_text(k)}
             if k == 1:
                 body["status"] = "in_progress"
         return post(apis[k % len(apis)], path, body)
 
     def kind(k):
         return "claim" if k == 0 else "start" if k == 1 else "update"
+
+    def sizes(ids):
+        events = Event.objects.filter(pk__in=ids).order_by("pk")
+        return [len(serialise(event).encode()) for event in events]
 
     def resolve(windows):
         """The events each action caused: rows of the topic written while its request was
@@ -526,6 +569,7 @@ def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str)
             act=act,
             warm=warm,
             kind=kind,
+            sizes=sizes,
             resolve=resolve,
         )
     finally:
@@ -559,6 +603,12 @@ def report(figures: dict) -> str:
             f"{r['label']:<32} {r['subscribers']:>7} {r['events']:>6} {r['deliveries']:>10} "
             f"{r['lost']:>6} {fmt(r['p50']):>8} {fmt(r['p95']):>8} {fmt(r['p99']):>8} "
             f"{fmt(r['max']):>8}"
+        )
+    sized = [r for r in scenarios if r.get("event_bytes")]
+    if sized:
+        lines.append(
+            "event size on the wire (bytes, mean of the counted events): "
+            + ", ".join(f"{r['label']} {r['event_bytes']}" for r in sized)
         )
     logged = [r for r in scenarios if r["from_log"]]
     if logged:
@@ -732,6 +782,8 @@ def run(argv_or_options=None) -> dict:
         tag = dt.datetime.now().strftime("%H%M%S")
         people = make_people(tag)
 
+        floor_sample = sample_update_data(people, tag) if "floor" in scenarios else None
+
         # Every server is started once and kept for all the rounds.
         servers: dict[str, list] = {}
         if "floor" in scenarios:
@@ -767,7 +819,9 @@ def run(argv_or_options=None) -> dict:
                 label = LABELS[key]
                 print(f"{label} (round {round_no + 1}/{len(shares)}) ...", flush=True)
                 if key == "floor":
-                    result = run_floor(servers[key][0], round_args, round_no=round_no)
+                    result = run_floor(
+                        servers[key][0], round_args, data=floor_sample, round_no=round_no
+                    )
                 else:
                     result = run_linli(
                         key,

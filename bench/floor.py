@@ -3,7 +3,8 @@
 Clients send {"action": "subscribe", "topic": ...} and get {"type": "subscribed", ...}; a
 publisher sends {"action": "publish", "topic", "type", "data"}, the server gives the event the
 next id, broadcasts it to the topic's subscribers (serialised once) and answers the publisher
-{"type": "published", "id": ...}. Nothing else: no auth, no log, no channel layer.
+{"type": "published", "id": ..., "bytes": <the event's UTF-8 size>}. Nothing else: no auth,
+no log, no channel layer.
 
     python -m bench.floor --port 9000
 """
@@ -52,7 +53,8 @@ class Floor:
                         separators=(",", ":"),
                     )
                     broadcast(self.topics.get(topic, ()), text)
-                    await ws.send(json.dumps({"type": "published", "id": event_id}))
+                    size = len(text.encode())
+                    await ws.send(json.dumps({"type": "published", "id": event_id, "bytes": size}))
                 elif action == "ping":
                     await ws.send('{"type":"pong"}')
                 else:

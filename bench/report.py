@@ -271,6 +271,7 @@ def fanout_section(figures: dict) -> list[str]:
         "p95",
         "p99",
         "max",
+        "event bytes",
         "p50 / floor",
         "p99 / floor",
         "target (1.5x, 0 lost)",
@@ -288,6 +289,7 @@ def fanout_section(figures: dict) -> list[str]:
                 _ms(r.get("p95")),
                 _ms(r.get("p99")),
                 _ms(r.get("max")),
+                "-" if r.get("event_bytes") is None else r["event_bytes"],
                 "-" if r.get("ratio_p50") is None else f"{r['ratio_p50']:.2f}x",
                 "-" if r.get("ratio_p99") is None else f"{r['ratio_p99']:.2f}x",
                 "(floor)" if r.get("key") == "floor" else _met(r.get("met")),
@@ -337,9 +339,11 @@ def fanout_section(figures: dict) -> list[str]:
         lines += ["", *[f"- {e}" for e in errors]]
     lines += [
         "",
-        "How: the floor is a bare `websockets` broadcast server speaking the same messages; "
-        "for Linli a team leader claims the task and posts updates through the JSON API and "
-        "every subscriber of `task:<id>` must receive every event the topic's log holds "
+        "How: the floor is a bare `websockets` broadcast server speaking the same messages, "
+        "and its events carry the data of a real Linli task update, so that the clients read "
+        "events of the same size from both (event bytes: the mean UTF-8 size of the counted "
+        "events); for Linli a team leader claims the task and posts updates through the JSON "
+        "API and every subscriber of `task:<id>` must receive every event the topic's log holds "
         "(lost = (client, event) pairs never received). One machine runs the servers, the "
         "client processes and the driver, so they compete for the same cores; the floor pays "
         "the same client-side cost. See bench/README.md.",
