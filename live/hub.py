@@ -16,6 +16,12 @@ With it, each process (each event loop, per channel layer) has ONE channel of it
   the inbox (the events of one transaction, say) go out together, in order, in one write per
   socket. The frame bytes are made once per event (live.wire), and behind daphne they go
   straight to the socket.
+- Where the channel layer can publish from the committing thread (`group_send_now`, Redis),
+  live.services also hands the message to this process's hub directly (`deliver_here`), marked
+  with the layer's `origin_of` token, and the hub passes by the copy the layer brings back with
+  that mark. The request thread waits (briefly: live.services.HANDOVER_WAIT) until the local
+  followers have had it: they do not wait for the round trip through Redis, nor for the loop
+  to win the interpreter back from a request thread busy with its reply.
 - `layer.reset` (config.channel_layers: Redis dropped, pushes may have been lost) is passed on
   to every local follower, which closes with 4012 so that its client resubscribes with `since`.
   If the receive loop itself fails, followers are told the same way: never a silent stop.
@@ -29,6 +35,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import uuid
 import weakref
 from collections import deque
 
@@ -45,6 +53,8 @@ RESET = "layer.reset"
 
 # event loop -> {id(channel layer): Hub}
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# channel layer -> (process id, token): see origin_of
+_origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def get_hub(layer) -> Hub:
@@ -57,6 +67,27 @@ def get_hub(layer) -> Hub:
     if hub is None or hub.layer is not layer:
         hub = per_loop[id(layer)] = Hub(layer)
     return hub
+
+
+def origin_of(layer) -> str:
+    """The mark of messages this process's hubs of `layer` have had from `deliver_here`: a
+    token of this process and layer object (a forked child gets a new one)."""
+    pid, token = _origins.get(layer, (None, None))
+    if pid != os.getpid():
+        token = f"{os.getpid()}-{uuid.uuid4().hex}"
+        _origins[layer] = (os.getpid(), token)
+    return token
+
+
+async def deliver_here(layer, message: dict) -> None:
+    """Hand a `live.event` message to the running loop's hub of `layer`, as if the layer had
+    brought it (the copy the layer does bring, marked `origin_of(layer)`, is passed by), and
+    return once it has been fanned out to the followers here, in its turn."""
+    hub = _hubs.get(asyncio.get_running_loop(), {}).get(id(layer))
+    if hub is not None and hub.layer is layer and hub._pump is not None:
+        fanned_out = asyncio.get_running_loop().create_future()
+        hub._pump.put(message, fanned_out)
+        await fanned_out
 
 
 class Hub:
@@ -212,25 +243,38 @@ class _Pump:
     def __init__(self, hub: Hub, channel: str):
         self.hub = hub
         self.channel = channel
-        self.inbox: deque[dict] = deque()
+        # messages, each followed by the future of its deliver_here if it came that way
+        self.inbox: deque[dict | asyncio.Future] = deque()
         self.ready = asyncio.Event()
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._receive()), loop.create_task(self._send())]
+
+    def put(self, message: dict, fanned_out: asyncio.Future | None = None) -> None:
+        """Queue `message`; `fanned_out`, if given, is resolved once it has gone out (or the
+        pump stops)."""
+        self.inbox.append(message)
+        if fanned_out is not None:
+            self.inbox.append(fanned_out)
+        self.ready.set()
 
     def cancel(self) -> None:
         for task in self.tasks:
             if task is not asyncio.current_task():
                 task.cancel()
+        for item in self.inbox:
+            if isinstance(item, asyncio.Future) and not item.done():
+                item.set_result(None)
         self.inbox.clear()
 
     async def _receive(self) -> None:
+        layer = self.hub.layer
         try:
             while True:
-                message = await self.hub.layer.receive(self.channel)
+                message = await layer.receive(self.channel)
                 kind = message.get("type")
                 if kind == EVENT:
-                    self.inbox.append(message)
-                    self.ready.set()
+                    if message.get("origin") != origin_of(layer):
+                        self.put(message)
                 elif kind == RESET:
                     self.hub._reset_followers()
         except asyncio.CancelledError:
@@ -246,6 +290,11 @@ class _Pump:
                 await self.ready.wait()
                 self.ready.clear()
                 while self.inbox:
+                    if isinstance(self.inbox[0], asyncio.Future):
+                        fanned_out = self.inbox.popleft()
+                        if not fanned_out.done():
+                            fanned_out.set_result(None)
+                        continue
                     topic = self.inbox[0].get("topic")
                     events = self._take(topic)
                     if events:
@@ -260,7 +309,7 @@ class _Pump:
         """The events of `topic` at the head of the inbox (up to another topic's)."""
         inbox = self.inbox
         events = []
-        while inbox and inbox[0].get("topic") == topic:
+        while inbox and isinstance(inbox[0], dict) and inbox[0].get("topic") == topic:
             message = inbox.popleft()
             carried = message.get("events")
             if carried is None:

@@ -5,18 +5,28 @@ sockets): {"type": "live.event", "topic", "id", "text"} for one event, {"type": 
 "topic", "events": [[id, text], ...]} for several. The events one transaction publishes share
 one commit hook, so those of one topic (an update and the status change it makes, say) travel
 in one message and reach every socket in one write, instead of the second waiting for the
-first to have gone out to everyone. A channel layer that can publish from the
-calling thread at once (`group_send_now`: the Redis layer, config.channel_layers) does so:
-every process's fan-out starts without waiting for an event loop. Otherwise code running in a
-worker thread of a running event loop (a sync Django view under daphne,
-`database_sync_to_async`) hands the push to that loop and waits only until the loop has taken
-it (the group_send has run, at most HANDOVER_WAIT seconds), not for the fan-out: the pushes of
-one thread reach the loop, and the group, in the order they were made. Waiting for the
-hand-over is what lets the fan-out start at once: a request thread that goes straight on with
-its reply holds the interpreter, and the loop gets it only when the switch interval forces a
-turn, once for the group_send and again for the hub (bench.fanout with a probe in the daphne
-process, 1,000 sockets: push to fan-out start 1.2-2.2 ms going straight on, 0.3-0.7 ms
-waiting for the hand-over). Anywhere else the push is made with `async_to_sync` and waited for.
+first to have gone out to everyone.
+
+A channel layer that can publish from the calling thread at once (`group_send_now`: the Redis
+layer, config.channel_layers) does so: every process's fan-out starts without waiting for an
+event loop. In a worker thread of a running loop (a sync Django view under daphne,
+`database_sync_to_async`) the message also goes straight to this process's hub, and the thread
+waits (at most HANDOVER_WAIT seconds) until the hub has fanned it out here: the local
+followers need neither the trip through Redis nor the loop winning the interpreter back from
+the request thread, which goes on with its reply (live.hub; bench.fanout with a probe in the
+daphne processes, two of them sharing Redis on two cores: publish to the local fan-out's start
+0.5-10.5 ms before, often after the reply; under 1 ms for two thirds of the events after, and
+2-9 ms for the rest, while the other processes hold both cores).
+
+Otherwise, in a worker thread of a running loop, the push is handed to that loop and the
+thread waits only until the loop has taken it (the group_send has run, at most HANDOVER_WAIT
+seconds), not for the fan-out: the pushes of one thread reach the loop, and the group, in the
+order they were made. Waiting for the hand-over is what lets the fan-out start at once: a
+request thread that goes straight on with its reply holds the interpreter, and the loop gets
+it only when the switch interval forces a turn, once for the group_send and again for the hub
+(bench.fanout with a probe in the daphne process, 1,000 sockets: push to fan-out start
+1.2-2.2 ms going straight on, 0.3-0.7 ms waiting for the hand-over). Anywhere else the push
+is made with `async_to_sync` and waited for.
 """
 
 import asyncio
@@ -29,6 +39,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from . import hub
 from .models import Event
 from .topics import group_name, parse
 
@@ -115,27 +126,37 @@ def _push(topic: str, events: list[tuple[int, str]]) -> None:
     else:
         message = {"type": "live.event", "topic": topic, "events": [list(e) for e in events]}
     send_now = getattr(layer, "group_send_now", None)
-    if send_now is not None and send_now(group, message):
-        return
     loop = _calling_loop()
-    if loop is not None:
-        coroutine = layer.group_send(group, message)
-        try:
-            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
-        except Exception:
-            coroutine.close()
-            logger.warning("live push failed for %s #%s", topic, event_id, exc_info=True)
+    if send_now is not None:
+        # In a worker thread of a loop, this process's followers get it from here at once,
+        # and the copy the layer brings back, marked, is passed by (live.hub).
+        marked = {**message, "origin": hub.origin_of(layer)} if loop is not None else message
+        if send_now(group, marked):
+            if loop is not None:
+                _hand_over(loop, hub.deliver_here(layer, message), topic, event_id)
             return
-        future.add_done_callback(lambda done: _pushed(done, topic, event_id))
-        # Still under way after the wait, or failed: _pushed reports how it ends.
-        with contextlib.suppress(Exception):
-            future.result(timeout=HANDOVER_WAIT)
+    if loop is not None:
+        _hand_over(loop, layer.group_send(group, message), topic, event_id)
         return
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:
         # The log is the truth: clients that miss the push catch up with `since`.
         logger.warning("live push failed for %s #%s", topic, event_id, exc_info=True)
+
+
+def _hand_over(loop, coroutine, topic: str, event_id: int) -> None:
+    """Run `coroutine` in `loop` and wait until it is done, at most HANDOVER_WAIT seconds."""
+    try:
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+    except Exception:
+        coroutine.close()
+        logger.warning("live push failed for %s #%s", topic, event_id, exc_info=True)
+        return
+    future.add_done_callback(lambda done: _pushed(done, topic, event_id))
+    # Still under way after the wait, or failed: _pushed reports how it ends.
+    with contextlib.suppress(Exception):
+        future.result(timeout=HANDOVER_WAIT)
 
 
 def _calling_loop():

@@ -9,7 +9,7 @@ action would succeed). Services check the role part first (403 NotAllowed) and t
 
 from collections.abc import Callable
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
 
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
@@ -161,8 +161,24 @@ def can_post_update(user, task: Task) -> bool:
 
 
 def may_change_status(user, task: Task) -> bool:
-    """Moving a held task to in progress or done: members of the holding team."""
-    return is_signed_in(user) and is_team_member(user, task.team_id)
+    """Moving a held task to in progress or done: members of the holding team (as the task's
+    own query read it, if it was read `with_holding_membership` for this user)."""
+    if not is_signed_in(user):
+        return False
+    if getattr(task, "holding_membership_of", None) == user.pk:
+        return task.in_holding_team
+    return is_team_member(user, task.team_id)
+
+
+def with_holding_membership(tasks, user):
+    """`tasks` (a Task queryset), each read with whether `user` is an active member of the team
+    that holds it: may_change_status (and so update_rights) then asks no query of its own."""
+    if not is_signed_in(user):
+        return tasks
+    return tasks.annotate(
+        in_holding_team=Exists(active_team_memberships(user).filter(team_id=OuterRef("team_id"))),
+        holding_membership_of=Value(user.pk),
+    )
 
 
 def can_change_status(user, task: Task, status: str) -> bool:

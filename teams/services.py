@@ -204,15 +204,15 @@ def _staff_ids(community: Community) -> list[int]:
     )
 
 
-def _reload(task: Task) -> Task:
+def _reload(task: Task, *, member=None) -> Task:
     """The task afresh, with what its events and the API's reply show (its skills' slugs in
-    the same query): read before the transaction rather than inside it, and not again for the
-    reply."""
-    return (
-        Task.objects.select_related("community", "team", "dispatched_team")
-        .with_skill_slugs()
-        .get(pk=task.pk)
-    )
+    the same query) and, given `member`, whether that person belongs to the holding team
+    (perms.with_holding_membership): read before the transaction rather than inside it, and
+    not again for the reply."""
+    tasks = Task.objects.select_related("community", "team", "dispatched_team").with_skill_slugs()
+    if member is not None:
+        tasks = perms.with_holding_membership(tasks, member)
+    return tasks.get(pk=task.pk)
 
 
 def _transition(task: Task, action: str, *, extra_filter=None, **changes) -> Task:
@@ -437,7 +437,7 @@ def post_update(
     """Progress from the holding team (or staff): text and/or photo, optionally moving the task
     to in_progress or done (team members only)."""
     _require_signed_in(actor)
-    task = _reload(task)
+    task = _reload(task, member=actor)
     may_post, may_change_status = perms.update_rights(actor, task)
     if not may_post:
         raise NotAllowed(_("Only members of the team that holds the task can post updates."))

@@ -261,3 +261,85 @@ def test_push_uses_the_layers_direct_publish_when_it_has_one(monkeypatch):
         services._push("task:5", [(41, "{}")])
         assert (len(layer.direct), len(layer.later)) == (direct, later)
         assert layer.direct[0] == (topics.group_name("task:5"), 41)
+
+
+async def test_a_direct_publish_from_a_request_thread_reaches_local_followers_through_the_hub():
+    """A layer that publishes from the committing thread (Redis): a push made in a worker
+    thread of the loop goes straight to this process's hub as well, the thread waiting until
+    it has gone out here, and the hub passes by the copy the layer brings back marked as this
+    process's, but not copies from elsewhere."""
+    from asgiref.sync import sync_to_async
+
+    from live import services
+    from live.hub import origin_of
+
+    class DirectLayer:
+        """Publishes at once and brings every message back, as Redis pub/sub does."""
+
+        def __init__(self):
+            self.inbox = asyncio.Queue()
+            self.published = []
+            self.loop = asyncio.get_running_loop()
+
+        def group_send_now(self, group, message):
+            self.published.append(message)
+            self.loop.call_soon_threadsafe(self.inbox.put_nowait, message)
+            return True
+
+        async def new_channel(self, prefix=""):
+            return f"{prefix}1"
+
+        async def group_add(self, group, channel):
+            pass
+
+        async def group_discard(self, group, channel):
+            pass
+
+        async def receive(self, channel):
+            return await self.inbox.get()
+
+    class Follower:
+        def __init__(self):
+            self.ids = []
+
+        def hub_event(self, topic, batch):
+            self.ids += [event_id for event_id, _ in batch.events]
+
+    layer = DirectLayer()
+    hub = get_hub(layer)
+    follower = Follower()
+    await hub.follow("task:9", follower)
+    try:
+        with mock.patch.object(services, "get_channel_layer", lambda: layer):
+            await sync_to_async(services._push)("task:9", [(31, "{}")])
+        # The request thread went on only once the follower here had it.
+        assert follower.ids == [31]
+        (published,) = layer.published
+        assert published["id"] == 31
+        assert published["origin"] == origin_of(layer)
+        # Another process's message (no mark, or another process's) is fanned out as before.
+        elsewhere = {"type": "live.event", "topic": "task:9", "id": 32, "text": "{}"}
+        layer.inbox.put_nowait({**elsewhere, "origin": "4242-elsewhere"})
+        layer.inbox.put_nowait({**elsewhere, "id": 33})
+        await eventually(lambda: len(follower.ids) >= 3)
+        await asyncio.sleep(0.05)
+        assert follower.ids == [31, 32, 33]
+    finally:
+        await hub.unfollow("task:9", follower)
+
+
+def test_outside_a_loop_a_direct_publish_is_not_marked(monkeypatch):
+    """A management command or the task worker has no hub of its own to hand the event to:
+    every process's hub, this one's included, must take the copy the layer brings."""
+    from live import services
+
+    published = []
+
+    class Layer:
+        def group_send_now(self, group, message):
+            published.append(message)
+            return True
+
+    monkeypatch.setattr(services, "get_channel_layer", Layer)
+    services._push("task:5", [(41, "{}")])
+    assert "origin" not in published[0]

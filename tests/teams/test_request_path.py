@@ -62,15 +62,16 @@ def test_claim_api_queries_audit_and_push_order(
 
 
 def test_update_api_queries(world, pushes, django_assert_max_num_queries):
-    """Session, user, the task with its skills' slugs, membership; the update, the audit
-    entry and the event; no query of its own for the skills, for the event or the reply."""
+    """Session, user, the task with its skills' slugs and the poster's membership of the
+    holding team; the update, the audit entry and the event; no query of its own for the
+    skills, the membership, the event or the reply."""
     task = make_task(
         world.yuling, team=world.team, status="claimed", skill_slugs=("sanitation", "greening")
     )
     client = client_for(world.volunteer)
     with (
         CaptureQueriesContext(connection) as queries,
-        django_assert_max_num_queries(10),
+        django_assert_max_num_queries(9),
     ):
         response = client.post(
             f"/api/v1/tasks/{task.pk}/updates",
@@ -82,6 +83,9 @@ def test_update_api_queries(world, pushes, django_assert_max_num_queries):
     assert [sql for sql in selects if "teams_skill" in sql] == [
         sql for sql in selects if sql.startswith('SELECT "teams_task"."id"')
     ]  # read inside the task's query, nowhere else
+    assert [sql for sql in selects if "teams_teammembership" in sql] == [
+        sql for sql in selects if sql.startswith('SELECT "teams_task"."id"')
+    ][:1]  # likewise the membership: in the first read of the task
     assert response.json()["required_skills"] == ["greening", "sanitation"]
     event = Event.objects.get(topic=f"task:{task.pk}")
     assert event.data["required_skills"] == ["greening", "sanitation"]
@@ -101,7 +105,7 @@ def test_update_that_starts_the_task(
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         CaptureQueriesContext(connection) as queries,
-        django_assert_max_num_queries(11),
+        django_assert_max_num_queries(10),
     ):
         response = client.post(
             f"/api/v1/tasks/{task.pk}/updates",
