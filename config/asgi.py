@@ -9,7 +9,12 @@ django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
+from config import daphne_requests  # noqa: E402
 from config.handlers import SyncChainASGIHandler  # noqa: E402
+
+# Form bodies (uploads) are parsed by Django in the request's thread, not also by Twisted in the
+# event loop's (config.daphne_requests).
+daphne_requests.install()
 
 # Django's ASGI handler, on long-lived request threads (config.handlers).
 django_asgi_app = SyncChainASGIHandler()
