@@ -59,14 +59,16 @@ _origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def get_hub(layer) -> Hub:
     """The hub of `layer` in the running event loop."""
-    loop = asyncio.get_running_loop()
-    per_loop = _hubs.get(loop)
-    if per_loop is None:
-        per_loop = _hubs[loop] = {}
-    hub = per_loop.get(id(layer))
-    if hub is None or hub.layer is not layer:
-        hub = per_loop[id(layer)] = Hub(layer)
+    hub = _running_hub(layer)
+    if hub is None:
+        hub = _hubs.setdefault(asyncio.get_running_loop(), {})[id(layer)] = Hub(layer)
     return hub
+
+
+def _running_hub(layer) -> Hub | None:
+    """The hub of `layer` in the running event loop, if it has one."""
+    hub = _hubs.get(asyncio.get_running_loop(), {}).get(id(layer))
+    return hub if hub is not None and hub.layer is layer else None
 
 
 def origin_of(layer) -> str:
@@ -83,8 +85,8 @@ async def deliver_here(layer, message: dict) -> None:
     """Hand a `live.event` message to the running loop's hub of `layer`, as if the layer had
     brought it (the copy the layer does bring, marked `origin_of(layer)`, is passed by), and
     return once it has been fanned out to the followers here, in its turn."""
-    hub = _hubs.get(asyncio.get_running_loop(), {}).get(id(layer))
-    if hub is not None and hub.layer is layer and hub._pump is not None:
+    hub = _running_hub(layer)
+    if hub is not None and hub._pump is not None:
         fanned_out = asyncio.get_running_loop().create_future()
         hub._pump.put(message, fanned_out)
         await fanned_out
@@ -268,12 +270,13 @@ class _Pump:
 
     async def _receive(self) -> None:
         layer = self.hub.layer
+        delivered_here = origin_of(layer)
         try:
             while True:
                 message = await layer.receive(self.channel)
                 kind = message.get("type")
                 if kind == EVENT:
-                    if message.get("origin") != origin_of(layer):
+                    if message.get("origin") != delivered_here:
                         self.put(message)
                 elif kind == RESET:
                     self.hub._reset_followers()
