@@ -9,7 +9,8 @@ action would succeed). Services check the role part first (403 NotAllowed) and t
 
 from collections.abc import Callable
 
-from django.db.models import Exists, OuterRef, Value
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Value
 
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
@@ -176,9 +177,42 @@ def with_holding_membership(tasks, user):
     if not is_signed_in(user):
         return tasks
     return tasks.annotate(
-        in_holding_team=Exists(active_team_memberships(user).filter(team_id=OuterRef("team_id"))),
+        in_holding_team=ActiveMembershipIn(F("team_id"), user_id=user.pk),
         holding_membership_of=Value(user.pk),
     )
+
+
+class ActiveMembershipIn(models.Func):
+    """Whether the person with `user_id` is an active member of the team given by the
+    expression (a team id column): the rule of active_team_memberships, written out as one
+    EXISTS.
+
+    Written out, like teams.models.SkillSlugsOf, because building and resolving it as
+    `Exists(active_team_memberships(user).filter(team_id=OuterRef(...)))` cost more Python on
+    every update than the separate query it saved: an update's task read with the membership
+    took 1.9-2.1 ms that way, 1.2-1.3 ms this way (1.0-1.3 ms without it)."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, team, *, user_id: int):
+        super().__init__(team)
+        self.user_id = user_id
+
+    def as_sql(self, compiler, connection, **extra_context):
+        membership, team = TeamMembership._meta, Team._meta
+        quote = connection.ops.quote_name
+        team_column = quote(membership.get_field("team").column)
+        extra_context["template"] = (
+            f"EXISTS (SELECT 1 FROM {quote(membership.db_table)} membership"
+            f" INNER JOIN {quote(team.db_table)} team"
+            f" ON team.{quote(team.pk.column)} = membership.{team_column}"
+            f" WHERE membership.{team_column} = %(expressions)s"
+            f" AND membership.{quote(membership.get_field('user').column)} = %%s"
+            f" AND membership.{quote(membership.get_field('status').column)} = %%s"
+            f" AND team.{quote(team.get_field('active').column)})"
+        )
+        sql, params = super().as_sql(compiler, connection, **extra_context)
+        return sql, (*params, self.user_id, ACTIVE)
 
 
 def can_change_status(user, task: Task, status: str) -> bool:

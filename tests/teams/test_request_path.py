@@ -11,7 +11,9 @@ from wagtail.models import ModelLogEntry
 
 from live import services as live_services
 from live.models import Event
+from teams import permissions as perms
 from teams import services
+from teams.models import Task, Team, TeamMembership
 
 from .conftest import client_for, make_task
 
@@ -184,3 +186,31 @@ def test_skill_slugs_read_with_the_task_from_a_prefetch_or_alone(world, django_a
     with django_assert_num_queries(3):  # one for the tasks, then one per task
         read = {t.pk: t.skill_slugs() for t in Task.objects.filter(pk__in=expected)}
     assert read == expected
+
+
+@pytest.mark.parametrize("membership_status", ["active", "pending", "left"])
+@pytest.mark.parametrize("team_active", [True, False])
+def test_the_membership_read_with_the_task_is_the_membership_rule(
+    world, membership_status, team_active
+):
+    """perms.with_holding_membership writes active_team_memberships out in SQL: it must give
+    the same answer as the rule itself, for the holder's members and for everyone else."""
+    person = world.resident
+    TeamMembership.objects.create(
+        team=world.team, user=person, role="member", status=membership_status
+    )
+    Team.objects.filter(pk=world.team.pk).update(active=team_active)
+    held = make_task(world.yuling, team=world.team, status="claimed")
+    open_task = make_task(world.yuling)
+    for user in (person, world.volunteer, world.leader, world.other_leader, world.staff):
+        tasks = perms.with_holding_membership(Task.objects.all(), user)
+        read = {
+            task.pk: task.in_holding_team for task in tasks.filter(pk__in=[held.pk, open_task.pk])
+        }
+        assert read == {
+            held.pk: perms.is_team_member(user, world.team),
+            open_task.pk: False,
+        }, user
+        assert perms.may_change_status(user, tasks.get(pk=held.pk)) == perms.is_team_member(
+            user, world.team
+        )
