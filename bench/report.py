@@ -319,6 +319,21 @@ def fanout_section(figures: dict) -> list[str]:
                 for r in logged
             ],
         )
+    requested = [r for r in figures.get("scenarios", []) if r.get("request")]
+    if requested:
+        lines += [
+            "",
+            "Linli, from the request leaving the driver to the event's row in the live log, once "
+            "per event: the HTTP request's share of the latency above (ms):",
+            "",
+        ]
+        lines += md_table(
+            ["scenario", "p50", "p95", "p99", "max"],
+            [
+                [r["label"], *(_ms(r["request"].get(k)) for k in ("p50", "p95", "p99", "max"))]
+                for r in requested
+            ],
+        )
     by_action = [
         [r["label"], kind, f["deliveries"], *(_ms(f.get(k)) for k in ("p50", "p95", "p99", "max"))]
         for r in figures.get("scenarios", [])
