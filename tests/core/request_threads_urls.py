@@ -8,12 +8,19 @@ from django.http import JsonResponse
 from django.urls import path
 
 gates: dict[str, threading.Event] = {}
+# what happened, in order, while serving: ("view", thread id), and the tests' own entries
+seen: list[tuple[str, int]] = []
 
 
 def whoami(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"thread": threading.get_ident(), "connection": id(connection.connection)})
+
+
+def recorded(request):
+    seen.append(("view", threading.get_ident()))
+    return whoami(request)
 
 
 def wait(request, name):
@@ -23,5 +30,6 @@ def wait(request, name):
 
 urlpatterns = [
     path("whoami", whoami),
+    path("recorded", recorded),
     path("wait/<str:name>", wait),
 ]
