@@ -623,15 +623,18 @@ def report(figures: dict) -> str:
             "event size on the wire (bytes, mean of the counted events): "
             + ", ".join(f"{r['label']} {r['event_bytes']}" for r in sized)
         )
-    logged = [r for r in scenarios if r["from_log"]]
-    if logged:
-        lines += [
-            "",
-            "Linli, from the event's log row (written before commit) to receipt, which leaves "
-            "out the HTTP request (ms; ratios to the floor's for comparison, not judged):",
-        ]
-        for r in logged:
-            f = r["from_log"]
+    partial_latencies = {
+        "from_log": "Linli, from the event's log row (written before commit) to receipt, which "
+        "leaves out the HTTP request (ms; ratios to the floor's for comparison, not judged):",
+        "request": "Linli, from the request leaving the driver to the event's log row, once per "
+        "event (the HTTP request's share of the latency, ms):",
+    }
+    for key, heading in partial_latencies.items():
+        shown = [r for r in scenarios if r.get(key)]
+        if shown:
+            lines += ["", heading]
+        for r in shown:
+            f = r[key]
             ratios = (
                 f"   p50 {f['ratio_p50']:.2f}x, p99 {f['ratio_p99']:.2f}x"
                 if "ratio_p50" in f
@@ -641,19 +644,6 @@ def report(figures: dict) -> str:
                 f"{r['label']:<32} {'':>7} {'':>6} {'':>10} {'':>6} "
                 f"{fmt(f['p50']):>8} {fmt(f['p95']):>8} {fmt(f['p99']):>8} {fmt(f['max']):>8}"
                 + ratios
-            )
-    requested = [r for r in scenarios if r.get("request")]
-    if requested:
-        lines += [
-            "",
-            "Linli, from the request leaving the driver to the event's log row, once per event "
-            "(the HTTP request's share of the latency, ms):",
-        ]
-        for r in requested:
-            f = r["request"]
-            lines.append(
-                f"{r['label']:<32} {'':>7} {'':>6} {'':>10} {'':>6} "
-                f"{fmt(f['p50']):>8} {fmt(f['p95']):>8} {fmt(f['p99']):>8} {fmt(f['max']):>8}"
             )
     lines += ["", "By the action that caused the event (ms):"]
     for r in scenarios:

@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the latency figures of every fan-out table, in their order
+STATS = ("p50", "p95", "p99", "max")
 
 # --- the child ----------------------------------------------------------------------------
 
@@ -310,7 +312,7 @@ def fanout_section(figures: dict) -> list[str]:
             [
                 [
                     r["label"],
-                    *(_ms(r["from_log"].get(k)) for k in ("p50", "p95", "p99", "max")),
+                    *(_ms(r["from_log"].get(k)) for k in STATS),
                     *(
                         "-" if r["from_log"].get(k) is None else f"{r['from_log'][k]:.2f}x"
                         for k in ("ratio_p50", "ratio_p99")
@@ -329,13 +331,10 @@ def fanout_section(figures: dict) -> list[str]:
         ]
         lines += md_table(
             ["scenario", "p50", "p95", "p99", "max"],
-            [
-                [r["label"], *(_ms(r["request"].get(k)) for k in ("p50", "p95", "p99", "max"))]
-                for r in requested
-            ],
+            [[r["label"], *(_ms(r["request"].get(k)) for k in STATS)] for r in requested],
         )
     by_action = [
-        [r["label"], kind, f["deliveries"], *(_ms(f.get(k)) for k in ("p50", "p95", "p99", "max"))]
+        [r["label"], kind, f["deliveries"], *(_ms(f.get(k)) for k in STATS)]
         for r in figures.get("scenarios", [])
         for kind, f in (r.get("by_action") or {}).items()
     ]

@@ -36,6 +36,7 @@ def _team_id(team) -> int | None:
 
 
 def active_team_memberships(user):
+    # ActiveMembershipIn writes this rule out in SQL for with_holding_membership: change both.
     if not is_signed_in(user):
         return TeamMembership.objects.none()
     return TeamMembership.objects.filter(user=user, status=ACTIVE, team__active=True)
