@@ -36,6 +36,7 @@ import asyncio
 import functools
 import logging
 import os
+import threading
 import uuid
 import weakref
 from collections import deque
@@ -55,6 +56,7 @@ RESET = "layer.reset"
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # channel layer -> (process id, token): see origin_of
 _origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_origins_lock = threading.Lock()
 
 
 def get_hub(layer) -> Hub:
@@ -74,10 +76,13 @@ def _running_hub(layer) -> Hub | None:
 def origin_of(layer) -> str:
     """The mark of messages this process's hubs of `layer` have had from `deliver_here`: a
     token of this process and layer object (a forked child gets a new one)."""
-    pid, token = _origins.get(layer, (None, None))
-    if pid != os.getpid():
-        token = f"{os.getpid()}-{uuid.uuid4().hex}"
-        _origins[layer] = (os.getpid(), token)
+    # A request thread marking its first push and the hub's pump reading its mark may ask at
+    # the same moment: both must get the same token, or the pump lets the marked copy through.
+    with _origins_lock:
+        pid, token = _origins.get(layer, (None, None))
+        if pid != os.getpid():
+            token = f"{os.getpid()}-{uuid.uuid4().hex}"
+            _origins[layer] = (os.getpid(), token)
     return token
 
 
