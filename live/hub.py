@@ -17,11 +17,12 @@ With it, each process (each event loop, per channel layer) has ONE channel of it
   socket. The frame bytes are made once per event (live.wire), and behind daphne they go
   straight to the socket.
 - Where the channel layer can publish from the committing thread (`group_send_now`, Redis),
-  live.services also hands the message to this process's hub directly (`deliver_here`), marked
-  with the layer's `origin_of` token, and the hub passes by the copy the layer brings back with
-  that mark. The request thread waits (briefly: live.services.HANDOVER_WAIT) until the local
-  followers have had it: they do not wait for the round trip through Redis, nor for the loop
-  to win the interpreter back from a request thread busy with its reply.
+  live.services also hands the message to this process's hub directly (`deliver_here`) when
+  the hub has followers of the topic (`followed_here`), marked with the layer's `origin_of`
+  token, and the hub passes by the copy the layer brings back with that mark. The request
+  thread waits (briefly: live.services.HANDOVER_WAIT) until the local followers have had it:
+  they do not wait for the round trip through Redis, nor for the loop to win the interpreter
+  back from a request thread busy with its reply.
 - `layer.reset` (config.channel_layers: Redis dropped, pushes may have been lost) is passed on
   to every local follower, which closes with 4012 so that its client resubscribes with `since`.
   If the receive loop itself fails, followers are told the same way: never a silent stop.
@@ -84,6 +85,14 @@ def origin_of(layer) -> str:
             token = f"{os.getpid()}-{uuid.uuid4().hex}"
             _origins[layer] = (os.getpid(), token)
     return token
+
+
+def followed_here(layer, loop, topic: str) -> bool:
+    """Whether the hub of `layer` in `loop` has followers of `topic`. Asked from a request
+    thread, without the loop: a follower that comes just after is served by the layer's copy
+    of the message and by its own read of the log (see Hub.follow)."""
+    hub = _hubs.get(loop, {}).get(id(layer))
+    return hub is not None and hub.layer is layer and bool(hub.followers.get(topic))
 
 
 async def deliver_here(layer, message: dict) -> None:

@@ -128,11 +128,13 @@ def _push(topic: str, events: list[tuple[int, str]]) -> None:
     send_now = getattr(layer, "group_send_now", None)
     loop = _calling_loop()
     if send_now is not None:
-        # In a worker thread of a loop, this process's followers get it from here at once,
-        # and the copy the layer brings back, marked, is passed by (live.hub).
-        marked = {**message, "origin": hub.origin_of(layer)} if loop is not None else message
+        # In a worker thread of a loop whose hub has followers of the topic, they get it from
+        # here at once, and the copy the layer brings back, marked, is passed by (live.hub).
+        # Without followers here there is nothing to wait for: the copy serves late-comers.
+        here = loop is not None and hub.followed_here(layer, loop, topic)
+        marked = {**message, "origin": hub.origin_of(layer)} if here else message
         if send_now(group, marked):
-            if loop is not None:
+            if here:
                 _hand_over(loop, hub.deliver_here(layer, message), topic, event_id)
             return
     if loop is not None:

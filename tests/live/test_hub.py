@@ -263,6 +263,41 @@ def test_push_uses_the_layers_direct_publish_when_it_has_one(monkeypatch):
         assert layer.direct[0] == (topics.group_name("task:5"), 41)
 
 
+class DirectLayer:
+    """Publishes at once from the calling thread and brings every message back, as Redis
+    pub/sub does."""
+
+    def __init__(self):
+        self.inbox = asyncio.Queue()
+        self.published = []
+        self.loop = asyncio.get_running_loop()
+
+    def group_send_now(self, group, message):
+        self.published.append(message)
+        self.loop.call_soon_threadsafe(self.inbox.put_nowait, message)
+        return True
+
+    async def new_channel(self, prefix=""):
+        return f"{prefix}1"
+
+    async def group_add(self, group, channel):
+        pass
+
+    async def group_discard(self, group, channel):
+        pass
+
+    async def receive(self, channel):
+        return await self.inbox.get()
+
+
+class Follower:
+    def __init__(self):
+        self.ids = []
+
+    def hub_event(self, topic, batch):
+        self.ids += [event_id for event_id, _ in batch.events]
+
+
 async def test_a_direct_publish_from_a_request_thread_reaches_local_followers_through_the_hub():
     """A layer that publishes from the committing thread (Redis): a push made in a worker
     thread of the loop goes straight to this process's hub as well, the thread waiting until
@@ -272,38 +307,6 @@ async def test_a_direct_publish_from_a_request_thread_reaches_local_followers_th
 
     from live import services
     from live.hub import origin_of
-
-    class DirectLayer:
-        """Publishes at once and brings every message back, as Redis pub/sub does."""
-
-        def __init__(self):
-            self.inbox = asyncio.Queue()
-            self.published = []
-            self.loop = asyncio.get_running_loop()
-
-        def group_send_now(self, group, message):
-            self.published.append(message)
-            self.loop.call_soon_threadsafe(self.inbox.put_nowait, message)
-            return True
-
-        async def new_channel(self, prefix=""):
-            return f"{prefix}1"
-
-        async def group_add(self, group, channel):
-            pass
-
-        async def group_discard(self, group, channel):
-            pass
-
-        async def receive(self, channel):
-            return await self.inbox.get()
-
-    class Follower:
-        def __init__(self):
-            self.ids = []
-
-        def hub_event(self, topic, batch):
-            self.ids += [event_id for event_id, _ in batch.events]
 
     layer = DirectLayer()
     hub = get_hub(layer)
@@ -326,6 +329,31 @@ async def test_a_direct_publish_from_a_request_thread_reaches_local_followers_th
         assert follower.ids == [31, 32, 33]
     finally:
         await hub.unfollow("task:9", follower)
+
+
+async def test_a_direct_publish_of_a_topic_nobody_follows_here_is_left_to_the_layer():
+    """The request thread does not wait on the loop for a topic without followers in this
+    process: the message goes out unmarked, so that the hub here does not pass by the copy the
+    layer brings back (a follower who has come meanwhile gets it)."""
+    from asgiref.sync import sync_to_async
+
+    from live import services
+
+    layer = DirectLayer()
+    hub = get_hub(layer)
+    other = Follower()
+    await hub.follow("task:9", other)
+    try:
+        with mock.patch.object(services, "get_channel_layer", lambda: layer):
+            with mock.patch.object(services.hub, "deliver_here") as deliver_here:
+                await sync_to_async(services._push)("task:10", [(41, "{}")])
+            deliver_here.assert_not_called()
+            (published,) = layer.published
+            assert "origin" not in published
+        await asyncio.sleep(0.05)
+        assert other.ids == []
+    finally:
+        await hub.unfollow("task:9", other)
 
 
 def test_outside_a_loop_a_direct_publish_is_not_marked(monkeypatch):
