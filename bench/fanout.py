@@ -1,6 +1,6 @@
 """Fan-out latency: how long a task event takes to reach N WebSocket subscribers.
 
-    python -m bench.fanout [--clients 1000] [--events 20] [--interval 1.0] [--client-procs 2]
+    python -m bench.fanout [--clients 1000] [--events 20] [--interval 1.0] [--client-procs 1]
 
     from bench import fanout
     figures = fanout.run(["--clients", "500"])   # or run({"clients": 500}); a dict of figures
@@ -697,7 +697,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenarios take turns this many times, sharing the counted actions",
     )
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between actions")
-    parser.add_argument("--client-procs", type=int, default=2, help="client processes")
+    parser.add_argument(
+        "--client-procs", type=int, default=1, help="client processes (bench/README.md: why one)"
+    )
     parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait for stragglers")
     parser.add_argument(
         "--only",
