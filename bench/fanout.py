@@ -603,7 +603,7 @@ def report(figures: dict) -> str:
         f"Fan-out latency, {figures['clients']} WebSocket clients on one task topic, "
         f"{figures['actions']} actions {figures['interval']:g} s apart in {figures['rounds']} "
         f"round(s) (+{figures['warmup']} uncounted each), {figures['client_procs']} client "
-        "processes",
+        "process(es)",
         f"database: {figures['database']}; Redis for two daphne processes: {figures['redis']}",
         "latency = receipt by a client minus the moment the request left the driver (ms)",
         "",

@@ -256,7 +256,7 @@ def fanout_section(figures: dict) -> list[str]:
     lines = [
         f"{figures.get('clients')} WebSocket clients subscribed to one task topic, "
         f"{figures.get('actions')} actions {figures.get('interval')} s apart "
-        f"(+{figures.get('warmup')} uncounted), {figures.get('client_procs')} client processes; "
+        f"(+{figures.get('warmup')} uncounted), {figures.get('client_procs')} client process(es); "
         f"database: {figures.get('database')}; Redis for two daphne processes: "
         f"{figures.get('redis')}.",
         "",
