@@ -70,7 +70,11 @@ def get_hub(layer) -> Hub:
 
 def _running_hub(layer) -> Hub | None:
     """The hub of `layer` in the running event loop, if it has one."""
-    hub = _hubs.get(asyncio.get_running_loop(), {}).get(id(layer))
+    return _hub_in(asyncio.get_running_loop(), layer)
+
+
+def _hub_in(loop, layer) -> Hub | None:
+    hub = _hubs.get(loop, {}).get(id(layer))
     return hub if hub is not None and hub.layer is layer else None
 
 
@@ -91,8 +95,8 @@ def followed_here(layer, loop, topic: str) -> bool:
     """Whether the hub of `layer` in `loop` has followers of `topic`. Asked from a request
     thread, without the loop: a follower that comes just after is served by the layer's copy
     of the message and by its own read of the log (see Hub.follow)."""
-    hub = _hubs.get(loop, {}).get(id(layer))
-    return hub is not None and hub.layer is layer and bool(hub.followers.get(topic))
+    hub = _hub_in(loop, layer)
+    return hub is not None and bool(hub.followers.get(topic))
 
 
 async def deliver_here(layer, message: dict) -> None:

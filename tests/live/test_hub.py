@@ -6,6 +6,7 @@ These run on whichever channel layer the settings give: the in-memory one, or Re
 """
 
 import asyncio
+import contextlib
 import json
 from unittest import mock
 
@@ -298,23 +299,39 @@ class Follower:
         self.ids += [event_id for event_id, _ in batch.events]
 
 
+@contextlib.asynccontextmanager
+async def followed_on_a_direct_layer(topic):
+    """A DirectLayer that live.services publishes to, whose hub here has a Follower of `topic`."""
+    from live import services
+
+    layer = DirectLayer()
+    hub = get_hub(layer)
+    follower = Follower()
+    await hub.follow(topic, follower)
+    try:
+        with mock.patch.object(services, "get_channel_layer", lambda: layer):
+            yield layer, follower
+    finally:
+        await hub.unfollow(topic, follower)
+
+
+async def push_from_a_request_thread(topic, events):
+    from asgiref.sync import sync_to_async
+
+    from live import services
+
+    await sync_to_async(services._push)(topic, events)
+
+
 async def test_a_direct_publish_from_a_request_thread_reaches_local_followers_through_the_hub():
     """A layer that publishes from the committing thread (Redis): a push made in a worker
     thread of the loop goes straight to this process's hub as well, the thread waiting until
     it has gone out here, and the hub passes by the copy the layer brings back marked as this
     process's, but not copies from elsewhere."""
-    from asgiref.sync import sync_to_async
-
-    from live import services
     from live.hub import origin_of
 
-    layer = DirectLayer()
-    hub = get_hub(layer)
-    follower = Follower()
-    await hub.follow("task:9", follower)
-    try:
-        with mock.patch.object(services, "get_channel_layer", lambda: layer):
-            await sync_to_async(services._push)("task:9", [(31, "{}")])
+    async with followed_on_a_direct_layer("task:9") as (layer, follower):
+        await push_from_a_request_thread("task:9", [(31, "{}")])
         # The request thread went on only once the follower here had it.
         assert follower.ids == [31]
         (published,) = layer.published
@@ -327,33 +344,22 @@ async def test_a_direct_publish_from_a_request_thread_reaches_local_followers_th
         await eventually(lambda: len(follower.ids) >= 3)
         await asyncio.sleep(0.05)
         assert follower.ids == [31, 32, 33]
-    finally:
-        await hub.unfollow("task:9", follower)
 
 
 async def test_a_direct_publish_of_a_topic_nobody_follows_here_is_left_to_the_layer():
     """The request thread does not wait on the loop for a topic without followers in this
     process: the message goes out unmarked, so that the hub here does not pass by the copy the
     layer brings back (a follower who has come meanwhile gets it)."""
-    from asgiref.sync import sync_to_async
-
     from live import services
 
-    layer = DirectLayer()
-    hub = get_hub(layer)
-    other = Follower()
-    await hub.follow("task:9", other)
-    try:
-        with mock.patch.object(services, "get_channel_layer", lambda: layer):
-            with mock.patch.object(services.hub, "deliver_here") as deliver_here:
-                await sync_to_async(services._push)("task:10", [(41, "{}")])
-            deliver_here.assert_not_called()
-            (published,) = layer.published
-            assert "origin" not in published
+    async with followed_on_a_direct_layer("task:9") as (layer, other):
+        with mock.patch.object(services.hub, "deliver_here") as deliver_here:
+            await push_from_a_request_thread("task:10", [(41, "{}")])
+        deliver_here.assert_not_called()
+        (published,) = layer.published
+        assert "origin" not in published
         await asyncio.sleep(0.05)
         assert other.ids == []
-    finally:
-        await hub.unfollow("task:9", other)
 
 
 def test_outside_a_loop_a_direct_publish_is_not_marked(monkeypatch):
