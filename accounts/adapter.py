@@ -2,12 +2,20 @@
 
 allauth 65 needs five phone methods (send_verification_code_sms, set_phone, get_phone,
 set_phone_verified, get_user_by_phone); `_has_phone_impl` checks they are all overridden.
+
+An unverified address owns nothing: several accounts may hold one, and only the account that
+verified it can be reached through it (log in by phone, login codes, password reset). Someone
+who signs up with another person's number or address and never verifies it gets nothing the
+real owner does later.
 """
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -47,13 +55,6 @@ class PhoneField(forms.CharField):
         return value
 
 
-def phone_in_use(phone: str, *, exclude_user=None) -> bool:
-    users = User.objects.filter(phone=phone)
-    if exclude_user is not None and exclude_user.pk:
-        users = users.exclude(pk=exclude_user.pk)
-    return users.exists()
-
-
 class AccountAdapter(DefaultAccountAdapter):
     def phone_form_field(self, **kwargs):
         return PhoneField(**kwargs)
@@ -89,13 +90,51 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
         )
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Login codes (page and app API alike) are mailed here, without the account they open.
+        # allauth looks accounts up preferring the verified holder, so an address that no
+        # account verified can only have found an unverified holder: its owner is told that no
+        # account uses the address, exactly as for an unknown address, and gets no code.
+        if template_prefix == "account/email/login_code" and not self._owns_email(email, context):
+            self._send_unknown_account_mail(email)
+            return
+        super().send_mail(template_prefix, email, context)
+
+    def _owns_email(self, email: str, context: dict) -> bool:
+        owner = User.objects.email_owner(email)
+        if owner is None or not owner.is_active:
+            return False
+        if context.get("reauthentication"):
+            return owner.pk == self.request.user.pk
+        return True
+
+    def _send_unknown_account_mail(self, email: str) -> None:
+        if app_settings.EMAIL_UNKNOWN_ACCOUNTS:
+            signup_url = self.request.build_absolute_uri(reverse("account_signup"))
+            super().send_mail(
+                "account/email/unknown_account",
+                email,
+                {"request": self.request, "signup_url": signup_url},
+            )
+
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        # Only the account that verified the address may be reset through it.
+        if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
+            self._send_unknown_account_mail(email)
+            return
+        super().send_password_reset_mail(user, email, context)
+
     def _store_phone(self, user, phone: str, verified: bool) -> None:
-        if phone_in_use(phone, exclude_user=user):
-            raise ValidationError(PHONE_TAKEN_MESSAGE, code="phone_taken")
+        # Only verified numbers are unique (the database constraint settles races): verifying a
+        # number takes it off every account that holds it unverified.
         try:
             with transaction.atomic():
+                if verified:
+                    User.objects.filter(phone=phone, phone_verified=False).exclude(
+                        pk=user.pk
+                    ).update(phone=None)
                 User.objects.filter(pk=user.pk).update(phone=phone, phone_verified=verified)
-        except IntegrityError as exc:  # lost a race for the same number
+        except IntegrityError as exc:  # another account verified this number
             raise ValidationError(PHONE_TAKEN_MESSAGE, code="phone_taken") from exc
         user.phone = phone
         user.phone_verified = verified
@@ -119,4 +158,4 @@ class AccountAdapter(DefaultAccountAdapter):
             phone = normalize_phone(phone)
         except ValidationError:
             return None
-        return User.objects.filter(phone=phone).first()
+        return User.objects.filter(phone=phone, phone_verified=True).first()

@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .adapter import PHONE_TAKEN_MESSAGE, phone_in_use
+from core.inputs import CleanInputMixin
+
 from .models import User
 
 
-class DisplayNameForm(forms.Form):
+class DisplayNameForm(CleanInputMixin, forms.Form):
     display_name = forms.CharField(
         label=_("Display name"),
         max_length=User._meta.get_field("display_name").max_length,
@@ -31,10 +32,14 @@ class SignupProfileForm(DisplayNameForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        phone = cleaned_data.get("phone")
-        # Phone numbers are unique: say so, as allauth does for a taken e-mail.
-        if phone and phone_in_use(phone):
-            self.add_error("phone", PHONE_TAKEN_MESSAGE)
+        email = cleaned_data.get("email")
+        if email:
+            # allauth counts any holder of the address, verified or not, as an existing
+            # account; only the one that verified it is. Then allauth answers as for a new
+            # account and mails the owner instead of creating one (enumeration prevention), and
+            # an address someone else typed in but never verified does not stop its owner.
+            # allauth then checks the phone number the same way (get_user_by_phone).
+            self.account_already_exists = User.objects.email_owner(email) is not None
         return cleaned_data
 
     def signup(self, request, user):

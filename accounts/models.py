@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .phones import validate_e164
@@ -29,16 +30,42 @@ class UserManager(DjangoUserManager):
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
 
+    def email_owner(self, email: str):
+        """The account that verified this e-mail address, or None.
+
+        At most one: allauth's EmailAddress has the "unique_verified_email" constraint.
+        """
+        return self.filter(emailaddress__email__iexact=email, emailaddress__verified=True).first()
+
+    def get_by_natural_key(self, username):
+        """The account that logs in with this address through Django's own login (the admin's).
+
+        E-mail addresses are unique only once verified (allauth's EmailAddress), so several
+        accounts may hold one unverified: the verified holder is the owner, else the only holder
+        (its own password still has to match), else nobody.
+        """
+        email = self.normalize_email(username or "").lower()
+        owner = self.email_owner(email)
+        if owner is not None:
+            return owner
+        holders = list(self.filter(email=email)[:2])
+        if len(holders) == 1:
+            return holders[0]
+        raise self.model.DoesNotExist
+
 
 class User(AbstractUser):
     username = None
     first_name = None
     last_name = None
-    email = models.EmailField(_("e-mail address"), unique=True)
+    # Unique only once verified, as allauth's EmailAddress ("unique_verified_email"): an address
+    # someone typed in but never verified must not stop its real owner from signing up.
+    email = models.EmailField(_("e-mail address"), db_index=True)
+    # Likewise unique only among verified numbers (constraint below).
     phone = models.CharField(
         _("phone number"),
         max_length=20,
-        unique=True,
+        db_index=True,
         null=True,
         blank=True,
         validators=[validate_e164],
@@ -61,6 +88,13 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(phone_verified=True),
+                name="accounts_user_unique_verified_phone",
+            ),
+        ]
 
     def __str__(self):
         return self.get_display_name()

@@ -10,6 +10,10 @@ from wagtail.admin.ui.tables import Column
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 
+from core.admin_scope import PolicyScopedViewSetMixin
+from core.inputs import CleanInputMixin
+
+from .adapter import PHONE_TAKEN_MESSAGE
 from .models import User
 from .phones import normalize_phone
 
@@ -26,7 +30,15 @@ class _LinliUserFormMixin:
         value = (self.cleaned_data.get("phone") or "").strip()
         if not value:
             return None
-        return normalize_phone(value)  # ValidationError -> form error on "phone"
+        phone = normalize_phone(value)  # ValidationError -> form error on "phone"
+        # Unverified it would own nothing, but a number another account verified is almost
+        # surely a typing mistake: staff are told (sign-up does not tell, to keep it private).
+        holders = User.objects.filter(phone=phone, phone_verified=True)
+        if self.instance.pk:
+            holders = holders.exclude(pk=self.instance.pk)
+        if holders.exists():
+            raise forms.ValidationError(PHONE_TAKEN_MESSAGE, code="phone_taken")
+        return phone
 
     def save(self, commit=True):
         user = super().save(commit=False)
@@ -39,7 +51,7 @@ class _LinliUserFormMixin:
         return user
 
 
-class LinliUserCreationForm(_LinliUserFormMixin, UserCreationForm):
+class LinliUserCreationForm(CleanInputMixin, _LinliUserFormMixin, UserCreationForm):
     first_name = None
     last_name = None
 
@@ -49,7 +61,7 @@ class LinliUserCreationForm(_LinliUserFormMixin, UserCreationForm):
         widgets = {"groups": forms.CheckboxSelectMultiple}
 
 
-class LinliUserEditForm(_LinliUserFormMixin, UserEditForm):
+class LinliUserEditForm(CleanInputMixin, _LinliUserFormMixin, UserEditForm):
     first_name = None
     last_name = None
 
@@ -59,7 +71,7 @@ class LinliUserEditForm(_LinliUserFormMixin, UserEditForm):
         widgets = {"groups": forms.CheckboxSelectMultiple}
 
 
-class AdminAccountNameForm(forms.ModelForm):
+class AdminAccountNameForm(CleanInputMixin, forms.ModelForm):
     """The "name" panel of Wagtail's own account page: the display name.
 
     The e-mail address is changed on the site's account pages (allauth), where it is verified.
@@ -89,7 +101,7 @@ class LinliUserIndexView(wagtail_users.IndexView):
         return columns
 
 
-class LinliUserViewSet(wagtail_users.UserViewSet):
+class LinliUserViewSet(PolicyScopedViewSetMixin, wagtail_users.UserViewSet):
     index_view_class = LinliUserIndexView
     create_template_name = "accounts/admin/user_create.html"
     edit_template_name = "accounts/admin/user_edit.html"

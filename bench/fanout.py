@@ -430,6 +430,7 @@ def http_json(method: str, url: str, body: dict | None = None, token: str | None
 
 def make_people(label: str):
     """A community, a team with its leader, and skills, through the ORM."""
+    from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
 
     from communities.models import Community, Membership
@@ -445,6 +446,10 @@ def make_people(label: str):
         leader = User.objects.create_user(
             email="bench-leader@linli.example", password=PASSWORD, display_name="Bench leader"
         )
+    # Only a verified address signs in (ACCOUNT_EMAIL_VERIFICATION "mandatory").
+    EmailAddress.objects.update_or_create(
+        user=leader, email=leader.email, defaults={"verified": True, "primary": True}
+    )
     Membership.objects.update_or_create(
         user=leader, community=community, defaults={"role": "resident", "status": "verified"}
     )

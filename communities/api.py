@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from config.api import anyone
+from core.inputs import CleanStr
 
 from . import services
 from .models import Community, Membership
@@ -69,7 +70,7 @@ class MembershipOut(Schema):
 
 
 class JoinIn(Schema):
-    note: str = ""
+    note: CleanStr = ""
 
 
 class VerifyIn(Schema):
@@ -77,7 +78,7 @@ class VerifyIn(Schema):
 
 
 class RejectIn(Schema):
-    reason: str
+    reason: CleanStr
 
 
 def _get(queryset, pk):

@@ -1,12 +1,14 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from core.inputs import CleanInputMixin
 
 from . import permissions
 from .models import Community, Membership
 
 
-class JoinForm(forms.Form):
+class JoinForm(CleanInputMixin, forms.Form):
     note = forms.CharField(
         label=_("Note for the staff (optional)"),
         help_text=_("For example your building and flat, so the staff can recognise you."),
@@ -16,13 +18,13 @@ class JoinForm(forms.Form):
     )
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(CleanInputMixin, forms.Form):
     role = forms.ChoiceField(
         label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.RESIDENT
     )
 
 
-class RejectForm(forms.Form):
+class RejectForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         help_text=_("The applicant will see this."),
@@ -30,11 +32,11 @@ class RejectForm(forms.Form):
     )
 
 
-class RoleForm(forms.Form):
+class RoleForm(CleanInputMixin, forms.Form):
     role = forms.ChoiceField(label=_("New role"), choices=Membership.Role.choices)
 
 
-class GrantForm(forms.Form):
+class GrantForm(CleanInputMixin, forms.Form):
     """Admin: make a person a verified member of a community the actor staffs."""
 
     email = forms.EmailField(label=_("E-mail address of the person"))
@@ -52,8 +54,11 @@ class GrantForm(forms.Form):
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        user = get_user_model().objects.filter(email__iexact=email).first()
+        # Only the account that verified the address: anyone may type in someone else's.
+        user = User.objects.email_owner(email)
         if user is None:
-            raise forms.ValidationError(_("Nobody has signed up with this e-mail address."))
+            raise forms.ValidationError(
+                _("Nobody has signed up with this e-mail address and verified it.")
+            )
         self.cleaned_data["user"] = user
         return email

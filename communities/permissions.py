@@ -72,8 +72,23 @@ def can_request_membership(user, community: Community) -> bool:
     return is_signed_in(user) and community.kind == Community.Kind.COMMUNITY
 
 
+def is_own_membership(user, membership: Membership) -> bool:
+    return is_signed_in(user) and membership.user_id == user.pk
+
+
 def can_decide_membership(user, membership: Membership) -> bool:
-    return is_staff_of(user, membership.community)
+    """Staff of its community verify, reject or change the role of a membership; nobody
+    (superusers neither) decides on their own."""
+    return not is_own_membership(user, membership) and is_staff_of(user, membership.community)
+
+
+def can_grant_membership(user, community: Community, person) -> bool:
+    """Staff of the community make someone else a verified member of it, never themselves."""
+    return (
+        is_signed_in(user)
+        and getattr(person, "pk", None) != user.pk
+        and is_staff_of(user, community)
+    )
 
 
 # --- admin helpers (the Wagtail viewsets of teams and deliberation share them) -----------------

@@ -59,10 +59,10 @@ def _locked(membership) -> Membership:
 
 
 def _check_decider(actor, membership):
+    if permissions.is_own_membership(actor, membership):
+        raise NotAllowed(_("You cannot decide on your own membership."), code="own_work")
     if not permissions.can_decide_membership(actor, membership):
         raise NotAllowed(_("Only staff of this community can decide on its members."))
-    if membership.user_id == actor.pk and not actor.is_superuser:
-        raise NotAllowed(_("You cannot decide on your own membership."))
 
 
 def sync_staff_access(user) -> bool:
@@ -224,10 +224,10 @@ def grant_membership(*, actor, user, community: Community, role) -> Membership:
     Works at any level of the tree. An existing membership is verified with the new role.
     """
     _clean_role(role)
-    if not permissions.is_staff_of(actor, community):
+    if getattr(actor, "pk", None) == user.pk:
+        raise NotAllowed(_("You cannot decide on your own membership."), code="own_work")
+    if not permissions.can_grant_membership(actor, community, user):
         raise NotAllowed(_("Only staff of this community can add members to it."))
-    if user.pk == actor.pk and not actor.is_superuser:
-        raise NotAllowed(_("You cannot decide on your own membership."))
     with transaction.atomic():
         membership, created = Membership.objects.select_for_update().get_or_create(
             user=user,

@@ -59,8 +59,13 @@ def _error_message(request, exc):
 
 def _next_url(request, fallback):
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path of this site only: redirect() would take "abc" for a view name (NoReverseMatch).
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return fallback

@@ -2,7 +2,8 @@
 
 Memberships change only through communities.services: the admin "edit" view of a membership is
 a decision page (verify, reject, change role) and "add" grants a verified membership.
-Non-superuser staff see only the memberships of the communities they staff.
+Non-superuser staff see only the memberships of the communities they staff: every view of
+every viewset here applies the scope of communities.policies.
 """
 
 import django_filters
@@ -24,7 +25,6 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.views.generic.base import BaseObjectMixin, WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
@@ -35,6 +35,7 @@ from config.errors import ServiceError
 from . import permissions, services
 from .forms import GrantForm, RejectForm, RoleForm, VerifyForm
 from .models import Community, Membership
+from .policies import CommunityScopedViewSetMixin
 
 # --- audit log ---------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class CommunityChooseResultsView(CommunityChooseColumnsMixin, chooser_views.Choo
     pass
 
 
-class CommunityChooserViewSet(ChooserViewSet):
+class CommunityChooserViewSet(CommunityScopedViewSetMixin, ChooserViewSet):
     model = Community
     icon = "group"
     choose_one_text = _("Choose a community")
@@ -137,7 +138,7 @@ class CommunityChooserViewSet(ChooserViewSet):
 community_chooser_viewset = CommunityChooserViewSet("community_chooser")
 
 
-class CommunityViewSet(ModelViewSet):
+class CommunityViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Community
     icon = "group"
     menu_label = _("Community tree")
@@ -160,14 +161,6 @@ class CommunityViewSet(ModelViewSet):
 # --- memberships ---------------------------------------------------------------------------
 
 
-def decidable_memberships(user):
-    """Memberships the user may see and decide on in the admin."""
-    qs = Membership.objects.select_related("user", "community", "community__parent")
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return qs
-    return qs.filter(community__in=permissions.staffed_communities(user))
-
-
 class MembershipFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Membership.Status.choices)
     role = django_filters.ChoiceFilter(label=_("Role"), choices=Membership.Role.choices)
@@ -185,7 +178,7 @@ class MembershipIndexView(generic.IndexView):
     history_url_name = None
 
     def get_base_queryset(self):
-        return decidable_memberships(self.request.user)
+        return super().get_base_queryset().select_related("user", "community", "community__parent")
 
     def get_list_more_buttons(self, instance):
         buttons = []
@@ -208,11 +201,6 @@ class MembershipIndexView(generic.IndexView):
         return buttons
 
 
-class MembershipHistoryView(HistoryView):
-    def get_base_object_queryset(self):
-        return decidable_memberships(self.request.user)
-
-
 class MembershipDecisionView(
     BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView
 ):
@@ -228,7 +216,7 @@ class MembershipDecisionView(
     page_title = _("Membership")
 
     def get_base_object_queryset(self):
-        return decidable_memberships(self.request.user)
+        return Membership.objects.select_related("user", "community", "community__parent")
 
     def get_page_subtitle(self):
         return str(self.object)
@@ -242,6 +230,8 @@ class MembershipDecisionView(
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         membership = self.object
+        # Nobody decides on their own membership: no buttons for it (the services refuse too).
+        decides = permissions.can_decide_membership(self.request.user, membership)
         context.update(
             {
                 "object": membership,
@@ -249,9 +239,9 @@ class MembershipDecisionView(
                 or VerifyForm(initial={"role": membership.role}),
                 "reject_form": kwargs.get("reject_form") or RejectForm(),
                 "role_form": kwargs.get("role_form") or RoleForm(initial={"role": membership.role}),
-                "can_verify": membership.status != Membership.Status.VERIFIED,
-                "can_reject": membership.status != Membership.Status.REJECTED,
-                "can_set_role": membership.status == Membership.Status.VERIFIED,
+                "can_verify": decides and membership.status != Membership.Status.VERIFIED,
+                "can_reject": decides and membership.status != Membership.Status.REJECTED,
+                "can_set_role": decides and membership.status == Membership.Status.VERIFIED,
                 "history_url": reverse(self.history_url_name, args=[membership.pk])
                 if self.history_url_name
                 else None,
@@ -344,7 +334,7 @@ class MembershipGrantView(PermissionCheckedMixin, WagtailAdminTemplateMixin, For
         return redirect(self.index_url_name)
 
 
-class MembershipViewSet(ModelViewSet):
+class MembershipViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Membership
     icon = "user"
     menu_label = _("Memberships")
@@ -352,7 +342,6 @@ class MembershipViewSet(ModelViewSet):
     index_view_class = MembershipIndexView
     add_view_class = MembershipGrantView
     edit_view_class = MembershipDecisionView
-    history_view_class = MembershipHistoryView
     copy_view_enabled = False
     list_display = ["user", "community", "role", "status", "created_at"]
     filterset_class = MembershipFilterSet

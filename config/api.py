@@ -29,6 +29,7 @@ from ninja.errors import (
 from ninja.security import SessionAuth
 
 from config.errors import RateLimited, ServiceError
+from core.inputs import has_control_characters
 
 
 class SessionTokenStrategy(_AllauthSessionTokenStrategy):
@@ -46,6 +47,8 @@ class SessionTokenStrategy(_AllauthSessionTokenStrategy):
         from django.contrib.sessions.backends import db
         from django.utils import timezone
 
+        if has_control_characters(session_token):  # PostgreSQL refuses NUL in a query
+            return None
         store = allauth_sessionkit.session_store(session_token)
         if type(store) is not db.SessionStore:
             return super().lookup_session(session_token)
@@ -183,12 +186,13 @@ def on_django_validation_error(request, exc: DjangoValidationError):
 def on_ninja_validation_error(request, exc: NinjaValidationError):
     errors = {}
     for item in exc.errors:
-        loc = [
-            str(part)
-            for part in item.get("loc", [])
-            if part not in ("body", "payload", "query", "path")
-        ]
-        errors.setdefault(".".join(loc) or "__all__", []).append(item.get("msg", ""))
+        # Ninja's loc: ("body", the view's parameter, field, ...) or ("query"/"path"/..., name);
+        # the field keeps its name even when it is called "body" or "query".
+        loc = [str(part) for part in item.get("loc", [])]
+        source, rest = (loc[0], loc[1:]) if loc else ("", [])
+        if source == "body":
+            rest = rest[1:] or rest
+        errors.setdefault(".".join(rest) or "__all__", []).append(item.get("msg", ""))
     return error(request, 400, _("Invalid input."), "invalid", errors=errors)
 
 

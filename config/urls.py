@@ -9,6 +9,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from config import pwa
 from config.api import api
+from deliberation.photos import proposal_photo
+from teams.photos import task_update_photo
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -28,6 +30,9 @@ urlpatterns = [
     path("live/", include("live.urls")),
     path("teams/", include("teams.urls")),
     path("council/", include("deliberation.urls")),
+    # Access-checked photos (core.private_media); nginx never serves them by path.
+    path("photos/task-updates/<int:pk>/", task_update_photo, name="task-update-photo"),
+    path("photos/proposals/<int:pk>/", proposal_photo, name="proposal-photo"),
 ]
 
 if settings.DEBUG:

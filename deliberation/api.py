@@ -15,6 +15,7 @@ from communities.models import Community
 from communities.permissions import is_staff_of
 from config.api import anyone
 from config.errors import NotAllowed
+from core.inputs import CleanStr
 
 from . import permissions as perms
 from . import services
@@ -156,7 +157,7 @@ def proposal_out(
         "outcome": services.outcome_text(proposal),
         "task": services.task_summary(proposal.task),
         "photos": [
-            {"id": photo.pk, "url": photo.image.url, "caption": photo.caption}
+            {"id": photo.pk, "url": photo.url, "caption": photo.caption}
             for photo in proposal.photos.all()
         ],
         "comments_count": comments_count,
@@ -220,7 +221,7 @@ def _detail(request, proposal: Proposal, status: int = 200):
 class ProposalFilters(Schema):
     status: StatusSlug | None = None
     category: CategorySlug | None = None
-    q: str | None = None
+    q: CleanStr | None = None
     mine: bool = False
     limit: int = 20
     offset: int = 0
@@ -333,7 +334,7 @@ def edit_proposal(request, proposal_id: int, payload: ProposalEditIn):
 def add_photos(request, proposal_id: int, photos: File[list[UploadedFile]]):
     proposal = _visible_proposal(request, proposal_id)
     added = services.add_photos(actor=request.user, proposal=proposal, files=photos)
-    return Status(201, [{"id": p.pk, "url": p.image.url, "caption": p.caption} for p in added])
+    return Status(201, [{"id": p.pk, "url": p.url, "caption": p.caption} for p in added])
 
 
 @router.delete(

@@ -20,6 +20,7 @@ EVENT_LABELS = {
     "proposal.task_claimed": _("Follow-up task taken on"),
     "proposal.task_done": _("Follow-up task done"),
     "proposal.task_verified": _("Follow-up task verified"),
+    "proposal.vote_recorded": _("Vote recorded for you"),
     "meeting.scheduled": _("Council meeting scheduled"),
 }
 
@@ -39,11 +40,13 @@ class DeliberationConfig(AppConfig):
         from live import topics
         from teams.signals import task_status_changed
 
+        from . import live_access
         from .permissions import can_follow_proposal_topic
 
         topics.register("proposal", can_follow_proposal_topic)
         for type_, label in EVENT_LABELS.items():
             topics.register_event_label(type_, label)
+        live_access.connect()
         task_status_changed.connect(
             on_task_status_changed, dispatch_uid="deliberation.task_status_changed"
         )

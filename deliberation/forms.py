@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.drafts import parse_client_key
+from core.inputs import CleanInputMixin
 
 from .models import MAX_PHOTOS, Category, Proposal, Vote
 
@@ -81,7 +82,7 @@ class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class SearchForm(forms.Form):
+class SearchForm(CleanInputMixin, forms.Form):
     """The council page's filters (GET): search words and a category."""
 
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
@@ -95,7 +96,7 @@ class SearchForm(forms.Form):
         )
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(CleanInputMixin, forms.Form):
     """With `residents` (staff only), an optional "Filed for a resident" select is added."""
 
     title = forms.CharField(label=_("Title"), max_length=120)
@@ -156,7 +157,7 @@ class ProposalEditForm(ProposalForm):
         return data
 
 
-class CommentForm(forms.Form):
+class CommentForm(CleanInputMixin, forms.Form):
     body = forms.CharField(
         label=_("Your comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -172,19 +173,19 @@ class ReplyForm(CommentForm):
         self.fields["body"].widget.attrs["rows"] = 2
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), max_length=500, required=False)
 
 
-class RequiredReasonForm(forms.Form):
+class RequiredReasonForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
-class VoteForm(forms.Form):
+class VoteForm(CleanInputMixin, forms.Form):
     choice = forms.ChoiceField(label=_("Your vote"), choices=Vote.Choice.choices)
 
 
-class AssistedVoteForm(forms.Form):
+class AssistedVoteForm(CleanInputMixin, forms.Form):
     voter = IdChoiceField(
         label=_("Resident"), queryset=get_user_model().objects.none(), empty_label=_("Choose…")
     )
@@ -199,7 +200,7 @@ class AssistedVoteForm(forms.Form):
         self.fields["voter"].label_from_instance = lambda user: user.get_display_name()
 
 
-class OpenVotingForm(forms.Form):
+class OpenVotingForm(CleanInputMixin, forms.Form):
     closes_at = forms.DateTimeField(
         label=_("Voting closes (optional)"),
         required=False,
@@ -209,7 +210,7 @@ class OpenVotingForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(CleanInputMixin, forms.Form):
     outcome = forms.CharField(
         label=_("Outcome (optional)"),
         max_length=1500,
@@ -222,7 +223,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(CleanInputMixin, forms.Form):
     title = forms.CharField(label=_("Title (optional)"), max_length=120, required=False)
     starts_at = forms.DateTimeField(
         label=_("Date and time"), input_formats=DATETIME_FORMATS, widget=DateTimeInput()
@@ -247,7 +248,7 @@ class MeetingForm(forms.Form):
         return value
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(CleanInputMixin, forms.Form):
     attendees = IdMultipleChoiceField(
         label=_("Members present"),
         queryset=get_user_model().objects.none(),
@@ -275,14 +276,14 @@ class AttendanceForm(forms.Form):
         self.fields["attendees"].label_from_instance = lambda user: user.get_display_name()
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(CleanInputMixin, forms.Form):
     minutes = forms.CharField(
         label=_("Minutes"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
     )
     held = forms.BooleanField(label=_("The meeting was held"), required=False, initial=True)
 
 
-class MeetingDecisionForm(forms.Form):
+class MeetingDecisionForm(CleanInputMixin, forms.Form):
     proposal = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     decision = forms.CharField(
         label=_("Decision taken"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
+from core.images import RandomName
+from core.private_media import private_storage
 
 MAX_PHOTOS = 4
 
@@ -310,7 +312,16 @@ class ProposalPhoto(models.Model):
     proposal = models.ForeignKey(
         Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="photos"
     )
-    image = models.ImageField(_("photo"), upload_to="proposals/%Y/%m/")
+    # Access-checked (core.private_media): served by `url`, never by a path of its own.
+    image = models.ImageField(
+        _("photo"), storage=private_storage, upload_to=RandomName("proposals")
+    )
+    rendition = models.ImageField(
+        _("photo for phones"),
+        storage=private_storage,
+        upload_to=RandomName("proposals"),
+        blank=True,
+    )
     caption = models.CharField(_("caption"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -329,6 +340,11 @@ class ProposalPhoto(models.Model):
 
     def __str__(self):
         return f"{self.proposal} #{self.pk}"
+
+    @property
+    def url(self) -> str:
+        """The access-checked address of the photo (a rendition; `?size=original`)."""
+        return reverse("proposal-photo", args=[self.pk])
 
 
 class CommentQuerySet(models.QuerySet):

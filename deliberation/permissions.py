@@ -20,7 +20,7 @@ from communities.permissions import (  # noqa: F401  (assisted filing, asked thr
     staffed_communities,
 )
 
-from .models import Comment, Council, Proposal
+from .models import Comment, Council, Proposal, Vote
 from .tally import eligible_roles
 
 
@@ -209,6 +209,17 @@ def may_record_vote_for(user, proposal: Proposal, voter) -> bool:
         and may_review(user, proposal)
         and is_eligible_voter(voter, proposal.council)
     )
+
+
+def assisted_vote_may_replace(vote: Vote | None) -> bool:
+    """An assisted vote may replace no vote or an earlier assisted one, never a vote the
+    resident cast themselves (cast_vote's upsert writes this rule in SQL: change both)."""
+    return vote is None or vote.assisted
+
+
+def residents_who_voted_themselves(proposal: Proposal):
+    """User ids whose own vote on the proposal no assisted vote may replace (for pickers)."""
+    return Vote.objects.filter(proposal=proposal, assisted=False).values("voter_id")
 
 
 # --- discussion --------------------------------------------------------------------------------

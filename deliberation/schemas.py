@@ -6,6 +6,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from core.inputs import CleanStr
+
 CategorySlug = Literal[
     "sanitation", "greenery", "elderly-care", "children", "safety", "traffic", "facilities", "other"
 ]
@@ -46,7 +48,10 @@ class TaskSummary(Schema):
 
 class PhotoOut(Schema):
     id: int
-    url: str
+    url: str = Field(
+        ...,
+        description="Access-checked; a rendition for phones, `?size=original` for the original.",
+    )
     caption: str
 
 
@@ -112,10 +117,10 @@ class ProposalPage(Schema):
 
 
 class ProposalIn(Schema):
-    title: str = Field(..., max_length=120)
-    body: str = Field(..., max_length=5000)
+    title: CleanStr = Field(..., max_length=120)
+    body: CleanStr = Field(..., max_length=5000)
     category: CategorySlug = "other"
-    location: str = Field("", max_length=200)
+    location: CleanStr = Field("", max_length=200)
     submit: bool = Field(True, description="False keeps the proposal as a draft.")
     client_key: uuid.UUID | None = Field(
         None,
@@ -129,22 +134,22 @@ class ProposalIn(Schema):
 
 
 class ProposalEditIn(Schema):
-    title: str | None = Field(None, max_length=120)
-    body: str | None = Field(None, max_length=5000)
+    title: CleanStr | None = Field(None, max_length=120)
+    body: CleanStr | None = Field(None, max_length=5000)
     category: CategorySlug | None = None
-    location: str | None = Field(None, max_length=200)
+    location: CleanStr | None = Field(None, max_length=200)
 
 
 class ReasonIn(Schema):
-    reason: str = Field("", max_length=500)
+    reason: CleanStr = Field("", max_length=500)
 
 
 class RequiredReasonIn(Schema):
-    reason: str = Field(..., max_length=500)
+    reason: CleanStr = Field(..., max_length=500)
 
 
 class CommentIn(Schema):
-    body: str = Field(..., max_length=2000)
+    body: CleanStr = Field(..., max_length=2000)
     parent: int | None = Field(
         None, description="Reply to this comment (a reply to a reply joins its top-level one)."
     )
@@ -190,7 +195,7 @@ class VoteOut(Schema):
 
 
 class DecisionIn(Schema):
-    outcome: str = Field("", max_length=1500)
+    outcome: CleanStr = Field("", max_length=1500)
 
 
 class ReportOut(Schema):

@@ -34,10 +34,10 @@ from communities.models import Community
 from communities.services import assisted_resident
 from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed, RateLimited
+from core.images import CleanImage, clean_image
 from live.services import publish
 from live.texts import localized, pick
 from teams.models import Task
-from teams.models import validate_photo as check_photo
 
 from . import permissions as perms
 from .models import (
@@ -219,6 +219,7 @@ NOTICES = {
     "task_claimed": _("The follow-up work of “%(title)s” was taken on by %(team)s."),
     "task_done": _("%(team)s reports the follow-up work of “%(title)s” as done."),
     "task_verified": _("Staff confirmed that the follow-up work of “%(title)s” is done."),
+    "vote_recorded": _("%(staff)s recorded your vote on “%(title)s”: %(choice)s."),
 }
 
 
@@ -287,10 +288,10 @@ def _follow(user, proposal) -> None:
 # --- photos ------------------------------------------------------------------------------------
 
 
-def validate_photo(file) -> None:
-    """The one photo check of the site (teams.models.validate_photo), reported on `photos`."""
+def clean_photo(file) -> CleanImage:
+    """The one photo check of the site (core.images.clean_image), reported on `photos`."""
     try:
-        check_photo(file)
+        return clean_image(file)
     except ValidationError as error:
         raise ValidationError({"photos": error.messages}, code=error.code) from None
 
@@ -308,11 +309,12 @@ def _add_photos(proposal: Proposal, files, actor) -> list[ProposalPhoto]:
                 ]
             }
         )
-    for file in files:
-        validate_photo(file)
+    cleaned = [clean_photo(file) for file in files]
     return [
-        ProposalPhoto.objects.create(proposal=proposal, image=file, uploaded_by=actor)
-        for file in files
+        ProposalPhoto.objects.create(
+            proposal=proposal, image=image.original, rendition=image.rendition, uploaded_by=actor
+        )
+        for image in cleaned
     ]
 
 
@@ -336,8 +338,17 @@ def remove_photo(*, actor, photo: ProposalPhoto) -> None:
         _locked(proposal)
         if proposal.status not in Proposal.EDITABLE or proposal.hidden:
             raise Conflict(_("Photos can be changed only before the proposal is published."))
+        photo_id = photo.pk
+        files = [f for f in (photo.image, photo.rendition) if f]
         photo.delete()
-        _audit(proposal, "linli.proposal.edit", actor, photo_removed=photo.pk)
+        _audit(proposal, "linli.proposal.edit", actor, photo_removed=photo_id)
+
+        def delete_files():
+            for file in files:
+                file.storage.delete(file.name)
+
+        # A removed photo leaves no file behind, once the removal is certain.
+        transaction.on_commit(delete_files)
 
 
 # --- proposals ---------------------------------------------------------------------------------
@@ -682,7 +693,11 @@ VOTING_FIELDS = (
 def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
     """One vote per eligible voter, changeable until the close (an upsert under the unique
     constraint). With `voter`, staff record the vote of a resident (assisted). Every vote is
-    audited: `linli.vote.cast` for one's own, `linli.vote.assisted` for a recorded one."""
+    audited: `linli.vote.cast` for one's own, `linli.vote.assisted` for a recorded one.
+
+    An assisted vote never replaces a vote the resident cast themselves (409 `own_vote`;
+    perms.assisted_vote_may_replace, settled by the upsert itself), and the resident is told
+    on their `user:<id>` topic of every vote recorded for them."""
     voter = voter or actor
     assisted = voter.pk != getattr(actor, "pk", None)
     if choice not in Vote.Choice.values:
@@ -723,6 +738,18 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
             raise Conflict(_("Voting is not open."), code="voting_closed")
         if hidden and not assisted:
             raise Conflict(_("This proposal is hidden."), code="hidden")
+        if assisted and (
+            row.pk is None  # PostgreSQL: the upsert kept the resident's own vote
+            if connection.vendor == "postgresql"
+            else not perms.assisted_vote_may_replace(
+                Vote.objects.filter(proposal_id=proposal.pk, voter_id=voter.pk).first()
+            )
+        ):
+            raise Conflict(
+                _("%(name)s has voted themselves; an assisted vote cannot replace their own vote.")
+                % {"name": voter.get_display_name()},
+                code="own_vote",
+            )
         if row.pk is None:  # not PostgreSQL: the upsert alone
             Vote.objects.bulk_create(
                 [row],
@@ -745,9 +772,35 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
             voter=voter.pk,
             choice=choice,
         )
+        if assisted:
+            _notify_vote_recorded(proposal, voter=voter, actor=actor, choice=choice)
         # Counts only, no voter: and none while the council hides the running tally.
         row.tally = _publish_tally(proposal, locked=locked) if publish_tally else None
     return row
+
+
+def _notify_vote_recorded(proposal: Proposal, *, voter, actor, choice: str) -> None:
+    """Tell the resident that staff recorded a vote for them (the vote was written)."""
+    texts = notice_texts(
+        "vote_recorded",
+        proposal,
+        staff=actor.get_display_name(),
+        choice=Vote.Choice(choice).label,
+    )
+    publish(
+        topic=f"user:{voter.pk}",
+        type="proposal.vote_recorded",
+        data={
+            "text": texts[settings.LANGUAGE_CODE],
+            "texts": texts,
+            "kind": "vote_recorded",
+            "proposal": {"id": proposal.pk, "title": proposal.title},
+            "choice": choice,
+            "recorded_by": {"id": actor.pk, "display_name": actor.get_display_name()},
+            "url": proposal.get_absolute_url(),
+        },
+        actor=actor,
+    )
 
 
 def _upsert_vote(row: Vote, *, now, lock_tally: bool):
@@ -775,6 +828,8 @@ def _upsert_vote(row: Vote, *, now, lock_tally: bool):
             ON CONFLICT (proposal_id, voter_id) DO UPDATE SET
                 choice = EXCLUDED.choice, assisted = EXCLUDED.assisted,
                 recorded_by_id = EXCLUDED.recorded_by_id, updated_at = EXCLUDED.updated_at
+            -- perms.assisted_vote_may_replace: never over the resident's own vote.
+            WHERE v.assisted OR NOT EXCLUDED.assisted
             RETURNING v.id
         ), tally_lock AS (
             SELECT pg_advisory_xact_lock(%(lock)s) FROM upsert WHERE %(lock_tally)s

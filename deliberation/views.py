@@ -83,8 +83,13 @@ def tab_labels() -> dict[str, str]:
 
 def _next_url(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path of this site only: redirect() would take "abc" for a view name (NoReverseMatch).
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return fallback
@@ -413,7 +418,10 @@ def _proposal_context(request, proposal: Proposal, **bound):
             forms["decision_form"] = bound.get("decision_form") or DecisionForm(prefix="decision")
             if proposal.voting_is_open(now):
                 forms["assisted_form"] = bound.get("assisted_form") or AssistedVoteForm(
-                    prefix="assisted", voters=_assisted_voters(council, user)
+                    prefix="assisted",
+                    voters=_assisted_voters(council, user).exclude(
+                        pk__in=perms.residents_who_voted_themselves(proposal)
+                    ),
                 )
     if perms.can_withdraw(user, proposal):
         forms["withdraw_form"] = bound.get("withdraw_form") or ReasonForm(prefix="withdraw")

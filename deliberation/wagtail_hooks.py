@@ -2,7 +2,8 @@
 
 Proposals, comments and reports change only through `deliberation.services`: the admin pages
 call them (hide / restore with a reason, publish, return, open the vote, decide). Staff see
-only the councils of the communities they staff; superusers see everything.
+only the councils of the communities they staff; superusers see everything. The policies
+below say which objects, and every view of every viewset applies them (communities.policies).
 """
 
 import django_filters
@@ -21,13 +22,11 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import BaseObjectMixin, WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import AdminDateTimeInput
 from wagtail.log_actions import LogFormatter
-from wagtail.permission_policies import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from communities.models import Community, Membership
@@ -38,8 +37,10 @@ from communities.permissions import (
     staffed_communities,
     staffs_any_community,
 )
+from communities.policies import CommunityScopedPolicy, CommunityScopedViewSetMixin
 from config.admin_views import ServiceFormMixin
 from config.errors import NotAllowed
+from core.inputs import CleanInputMixin
 
 from . import permissions as perms
 from . import services
@@ -147,48 +148,15 @@ def register_council_log_actions(actions):
 # --- permission policies -----------------------------------------------------------------------
 
 
-class CouncilScopedPolicy(BasePermissionPolicy):
+class CouncilScopedPolicy(CommunityScopedPolicy):
     """Staff act on the council objects of the communities they staff; nobody deletes here."""
 
-    allowed = frozenset({"view", "change"})
     community_lookup = "council__community"
-
-    def community_of(self, instance) -> Community:
-        return instance.council.community
-
-    def user_has_permission(self, user, action):
-        return action in self.allowed and staffs_any_community(user)
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        return self.user_has_permission(user, action) and is_staff_of(
-            user, self.community_of(instance)
-        )
-
-    def instances_user_has_any_permission_for(self, user, actions):
-        if not any(self.user_has_permission(user, action) for action in actions):
-            return self.model.objects.none()
-        return scoped_to_staffed(self.model.objects.all(), user, self.community_lookup)
-
-    def users_with_any_permission(self, actions):
-        User = get_user_model()
-        if not set(actions) & self.allowed:
-            return User.objects.none()
-        return User.objects.filter(
-            Q(is_superuser=True)
-            | Q(
-                memberships__role=Membership.Role.STAFF,
-                memberships__status=Membership.Status.VERIFIED,
-            ),
-            is_active=True,
-        ).distinct()
 
 
 class CouncilPolicy(CouncilScopedPolicy):
     allowed = frozenset({"view", "add", "change"})
     community_lookup = "community"
-
-    def community_of(self, instance):
-        return instance.community
 
 
 class MeetingPolicy(CouncilScopedPolicy):
@@ -197,9 +165,6 @@ class MeetingPolicy(CouncilScopedPolicy):
 
 class CommentPolicy(CouncilScopedPolicy):
     community_lookup = "proposal__council__community"
-
-    def community_of(self, instance):
-        return instance.proposal.council.community
 
 
 proposal_policy = CouncilScopedPolicy(Proposal)
@@ -232,10 +197,6 @@ class ObjectFormView(
     inspect_url_name = None
     header_icon = "group"
     submit_button_label = _("Apply")
-    lookup = "council__community"
-
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(self.model.objects.all(), self.request.user, self.lookup)
 
     def get_page_subtitle(self):
         return str(self.object)
@@ -301,7 +262,7 @@ class NewObjectView(ServiceFormMixin, PermissionCheckedMixin, WagtailAdminTempla
 # --- proposals ---------------------------------------------------------------------------------
 
 
-class ProposalActionForm(forms.Form):
+class ProposalActionForm(CleanInputMixin, forms.Form):
     ACTIONS = {
         "publish": (_("Publish: open it for discussion"), perms.can_publish),
         "return": (_("Return it to the author as a draft (say why)"), perms.can_return),
@@ -383,11 +344,7 @@ class ProposalActionView(ObjectFormView):
     header_icon = "doc-full"
 
     def get_base_object_queryset(self):
-        return scoped_to_staffed(
-            Proposal.objects.select_related("council__community", "author", "task__team"),
-            self.request.user,
-            "council__community",
-        )
+        return Proposal.objects.select_related("council__community", "author", "task__team")
 
     def get_success_url(self):
         return self.request.path
@@ -453,26 +410,16 @@ class ProposalFilterSet(WagtailFilterSet):
 
 class ProposalIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return scoped_to_staffed(
-            Proposal.objects.select_related("council__community", "author"),
-            self.request.user,
-            "council__community",
-        )
+        return super().get_base_queryset().select_related("council__community", "author")
 
 
-class ProposalHistoryView(HistoryView):
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(Proposal.objects.all(), self.request.user, "council__community")
-
-
-class ProposalViewSet(ModelViewSet):
+class ProposalViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Proposal
     icon = "doc-full"
     menu_label = _("Proposals")
     add_to_admin_menu = False
     index_view_class = ProposalIndexView
     edit_view_class = ProposalActionView
-    history_view_class = ProposalHistoryView
     copy_view_enabled = False
     list_display = [
         "title",
@@ -555,7 +502,7 @@ class ModerationIndexView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-class ModerationForm(forms.Form):
+class ModerationForm(CleanInputMixin, forms.Form):
     action = forms.ChoiceField(
         label=_("Decision"),
         widget=forms.RadioSelect,
@@ -589,15 +536,11 @@ class ModerationReviewView(ServiceFormMixin, BaseObjectMixin, WagtailAdminTempla
     submit_button_label = _("Decide")
     summary_template_name = "deliberation/admin/moderation_summary.html"
     url_namespace = None
-    lookup = "council__community"
 
     def dispatch(self, request, *args, **kwargs):
         if not staffs_any_community(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
-
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(self.model.objects.all(), self.request.user, self.lookup)
 
     def get_success_url(self):
         return reverse(f"{self.url_namespace}:index")
@@ -641,7 +584,6 @@ class ProposalModerationView(ModerationReviewView):
 
 class CommentModerationView(ModerationReviewView):
     model = Comment
-    lookup = "proposal__council__community"
 
 
 class ModerationMenuItem(MenuItem):
@@ -649,17 +591,19 @@ class ModerationMenuItem(MenuItem):
         return staffs_any_community(request.user)
 
 
-class ModerationViewSet(ViewSet):
+class ModerationViewSet(CommunityScopedViewSetMixin, ViewSet):
     icon = "warning"
     menu_label = _("Moderation queue")
     menu_item_class = ModerationMenuItem
 
     def get_urlpatterns(self):
-        kwargs = {"url_namespace": self.url_namespace}
+        def view(view_class):
+            return self.construct_view(view_class, url_namespace=self.url_namespace)
+
         return [
-            path("", ModerationIndexView.as_view(**kwargs), name="index"),
-            path("proposal/<int:pk>/", ProposalModerationView.as_view(**kwargs), name="proposal"),
-            path("comment/<int:pk>/", CommentModerationView.as_view(**kwargs), name="comment"),
+            path("", view(ModerationIndexView), name="index"),
+            path("proposal/<int:pk>/", view(ProposalModerationView), name="proposal"),
+            path("comment/<int:pk>/", view(CommentModerationView), name="comment"),
         ]
 
 
@@ -677,7 +621,7 @@ def _agenda_choices(user, council=None):
     return qs.filter(council=council) if council is not None else qs
 
 
-class MeetingScheduleForm(forms.Form):
+class MeetingScheduleForm(CleanInputMixin, forms.Form):
     council = forms.ModelChoiceField(label=_("Council"), queryset=Council.objects.none())
     title = forms.CharField(label=_("Title"), max_length=120, required=False)
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=AdminDateTimeInput)
@@ -717,7 +661,7 @@ class MeetingScheduleView(NewObjectView):
         return gettext("Meeting “%(meeting)s” scheduled.") % {"meeting": meeting}
 
 
-class MeetingRecordForm(forms.Form):
+class MeetingRecordForm(CleanInputMixin, forms.Form):
     agenda = forms.ModelMultipleChoiceField(
         label=_("Agenda"),
         queryset=Proposal.objects.none(),
@@ -814,19 +758,10 @@ class MeetingRecordView(ObjectFormView):
 
 class MeetingIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return scoped_to_staffed(
-            Meeting.objects.select_related("council__community"),
-            self.request.user,
-            "council__community",
-        )
+        return super().get_base_queryset().select_related("council__community")
 
 
-class MeetingHistoryView(HistoryView):
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(Meeting.objects.all(), self.request.user, "council__community")
-
-
-class MeetingViewSet(ModelViewSet):
+class MeetingViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Meeting
     icon = "date"
     menu_label = _("Meetings")
@@ -834,7 +769,6 @@ class MeetingViewSet(ModelViewSet):
     index_view_class = MeetingIndexView
     add_view_class = MeetingScheduleView
     edit_view_class = MeetingRecordView
-    history_view_class = MeetingHistoryView
     copy_view_enabled = False
     list_display = ["__str__", "council", "starts_at", "place", "status", "attendance_count"]
     list_filter = ["status"]
@@ -867,7 +801,7 @@ RULE_FIELDS = [
 ]
 
 
-class CouncilRulesForm(forms.ModelForm):
+class CouncilRulesForm(CleanInputMixin, forms.ModelForm):
     class Meta:
         model = Council
         fields = RULE_FIELDS
@@ -881,7 +815,6 @@ class CouncilRulesView(ObjectFormView):
     form_class = CouncilRulesForm
     page_title = _("Council rules")
     submit_button_label = _("Save rules")
-    lookup = "community"
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -895,7 +828,7 @@ class CouncilRulesView(ObjectFormView):
         return gettext("Rules saved.")
 
 
-class CouncilCreateForm(forms.ModelForm):
+class CouncilCreateForm(CleanInputMixin, forms.ModelForm):
     class Meta:
         model = Council
         fields = ["community", *RULE_FIELDS]
@@ -929,17 +862,10 @@ class CouncilCreateView(NewObjectView):
 
 class CouncilIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return scoped_to_staffed(
-            Council.objects.select_related("community"), self.request.user, "community"
-        )
+        return super().get_base_queryset().select_related("community")
 
 
-class CouncilHistoryView(HistoryView):
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(Council.objects.all(), self.request.user, "community")
-
-
-class CouncilViewSet(ModelViewSet):
+class CouncilViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Council
     icon = "cogs"
     menu_label = _("Council rules")
@@ -947,7 +873,6 @@ class CouncilViewSet(ModelViewSet):
     index_view_class = CouncilIndexView
     add_view_class = CouncilCreateView
     edit_view_class = CouncilRulesView
-    history_view_class = CouncilHistoryView
     copy_view_enabled = False
     list_display = [
         "__str__",

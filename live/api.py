@@ -1,7 +1,8 @@
 """/api/v1/notifications: the signed-in person's notifications (their `user:<id>` events).
 
 The same items as the notifications page, newest first, each text in the request's language
-(live.texts.pick: the event's `texts`, else its stored `text`). Page back with `before`.
+(live.texts.pick: the event's `texts`, else its stored `text`), as the person may see them
+now (live.topics.as_seen_now). Page back with `before`.
 """
 
 from datetime import datetime
@@ -9,7 +10,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema
 
 from .models import Event
-from .topics import event_label, topic_for
+from .topics import as_seen_now, event_label, topic_for
 from .views import event_text, event_url
 
 router = Router(tags=["notifications"])
@@ -48,6 +49,8 @@ def notifications(request, filters: Query[NotificationFilters]):
     rows = list(events.order_by("-id")[: filters.limit + 1])
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
+    # Paged by the log's ids; what the reader may not see now is redacted or left out.
+    next_before = rows[-1].pk if more and rows else None
     return {
         "items": [
             {
@@ -58,7 +61,7 @@ def notifications(request, filters: Query[NotificationFilters]):
                 "url": event_url(event),
                 "at": event.created_at,
             }
-            for event in rows
+            for event in as_seen_now(request.user, rows)
         ],
-        "next_before": rows[-1].pk if more and rows else None,
+        "next_before": next_before,
     }

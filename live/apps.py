@@ -7,7 +7,8 @@ class LiveConfig(AppConfig):
     verbose_name = _("Live updates")
 
     def ready(self):
-        from . import permissions, topics
+        from . import permissions, receivers, topics
 
         topics.register("user", permissions.can_follow_user)
         topics.register("community", permissions.can_follow_community)
+        receivers.connect()

@@ -42,10 +42,19 @@ never sent again, whether it came from the replay or from the hub. An id lower t
 already sent is still delivered (two transactions may commit in the other order than they
 got ids).
 
+What the reader may see now. Replayed events go through the readers of live.topics
+(`as_seen_now`): an event about a task that became sensitive comes redacted, one about a
+proposal that was hidden not at all, whatever the log kept from when they were published.
+Streamed events were made for their topic's followers when they were published.
+
 Lost permission. Subscriptions are re-checked with can_follow (and a fresh user row) when an
 event arrives and the last check is older than LIVE_RECHECK_SECONDS (default 300; None turns
-it off). A refusal drops the subscription and sends `forbidden` for that topic. A session
-that is logged out elsewhere keeps this connection's identity until it closes.
+it off), and at once, all of a person's, when live.services.access_changed names them (a
+membership ended, a role was lowered, the account was deactivated: each signed-in socket with
+subscriptions is in the person's `access_group`), or, for one topic, when topic_changed names
+it. A refusal drops the subscription and sends `forbidden` for that topic; events of a topic
+whose check is due wait for it. A deactivated account's socket goes on as signed out. A
+session that is logged out elsewhere keeps this connection's identity until it closes.
 """
 
 import asyncio
@@ -64,7 +73,7 @@ from django.contrib.auth.models import AnonymousUser
 from . import topics
 from .hub import get_hub
 from .models import Event
-from .services import serialise
+from .services import access_group, serialise
 from .wire import Batch, direct_writer, spread_pings
 
 logger = logging.getLogger(__name__)
@@ -76,13 +85,17 @@ SENT_MEMORY = 2048
 MAX_ID = 2**63 - 1
 
 
-def replay_events(topic: str, since: int, limit: int) -> list[tuple[int, str]] | None:
-    """The serialised events of `topic` after `since`, in id order, or None if more than
-    `limit` were missed (the client must resync)."""
+def replay_events(
+    topic: str, since: int, limit: int, user=None
+) -> list[tuple[int, str | None]] | None:
+    """The events of `topic` after `since`, in id order, serialised as `user` may see them
+    now (None for one left out), or None if more than `limit` were missed (the client must
+    resync)."""
     events = list(Event.objects.filter(topic=topic, id__gt=since).order_by("id")[: limit + 1])
     if len(events) > limit:
         return None
-    return [(event.pk, serialise(event)) for event in events]
+    shown = {id(event) for event in topics.as_seen_now(user, events)}
+    return [(event.pk, serialise(event) if id(event) in shown else None) for event in events]
 
 
 def user_for_session_token(token: str):
@@ -106,6 +119,13 @@ def check_follow(user, topic: str, *, refresh: bool = False) -> bool:
     except Exception:
         logger.exception("can_follow failed for %s", topic)
         return False
+
+
+def check_follows(user, topic_list) -> tuple[object, dict[str, bool]]:
+    """(the user afresh, None if gone or deactivated; {topic: check_follow}) in one hop."""
+    if getattr(user, "is_authenticated", False):
+        user = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    return user, {topic: check_follow(user, topic) for topic in topic_list}
 
 
 def _next_check() -> float:
@@ -151,6 +171,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._handling = asyncio.Lock()
         self._drainer: asyncio.Task | None = None
         self._closing = False
+        # The access_group this socket is in (joined with its first subscription).
+        self._access_group: str | None = None
         self.hub = get_hub(self.channel_layer)
         self._write = (
             direct_writer(self.base_send) if getattr(settings, "LIVE_DIRECT_WRITES", True) else None
@@ -170,6 +192,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             drainer.cancel()
         if hasattr(self, "subscriptions"):
             self.subscriptions.clear()
+        group = getattr(self, "_access_group", None)
+        if group is not None:
+            self._access_group = None
+            _in_background(self.channel_layer.group_discard(group, self.channel_name))
 
     # -- client -> server --------------------------------------------------------------
 
@@ -220,7 +246,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.scope["user"] = user
         await self.send_json({"type": "authenticated", "user": user.pk})
-        if changed:
+        if changed and self.subscriptions:
+            await self._watch_access()
             # Topics followed under the previous identity must be allowed to the new one.
             for topic in list(self.subscriptions):
                 if await database_sync_to_async(check_follow)(self.user, topic):
@@ -244,6 +271,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if new and len(self.subscriptions) >= settings.LIVE_MAX_SUBSCRIPTIONS:
             await self.error("too_many_subscriptions", topic)
             return
+        # In the person's group before the check: an access change after it reaches us.
+        await self._watch_access()
         if not await database_sync_to_async(check_follow)(self.user, topic):
             if not new:
                 await self._leave(topic)
@@ -363,6 +392,36 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._remember(event_id)
         await self.send(text_data=outgoing.text)
 
+    async def live_access(self, message):
+        """live.services.access_changed named this socket's person: check every subscription
+        now; events arriving meanwhile wait for it."""
+        for topic in self.subscriptions:
+            self.subscriptions[topic] = 0.0
+        await self._recheck(list(self.subscriptions))
+
+    def hub_recheck(self, topic: str) -> None:
+        """live.services.topic_changed: check `topic` now (from the hub, like hub_event)."""
+        if topic in self.subscriptions and not self._closing:
+            self.subscriptions[topic] = 0.0  # its events wait for the check
+            _in_background(self._recheck([topic]))
+
+    async def _recheck(self, topic_list) -> None:
+        async with self._handling:
+            topic_list = [topic for topic in topic_list if topic in self.subscriptions]
+            if topic_list and not self._closing:
+                user, allowed = await database_sync_to_async(check_follows)(self.user, topic_list)
+                if user is None and getattr(self.user, "is_authenticated", False):
+                    self.user = self.scope["user"] = AnonymousUser()  # deactivated
+                for topic in topic_list:
+                    if topic not in self.subscriptions:
+                        continue
+                    if allowed[topic]:
+                        self.subscriptions[topic] = _next_check()
+                    else:
+                        await self._leave(topic)
+                        await self.error("forbidden", topic)
+        self._start_drain()
+
     async def layer_reset(self, message):
         """The channel layer lost its Redis connection (config.channel_layers): pushes may have
         been lost. Close with 4012 (4000 + 1012 "service restart": servers may only send 1000
@@ -375,14 +434,30 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # -- helpers -----------------------------------------------------------------------
 
     async def _replay(self, topic, since):
-        rows = await database_sync_to_async(replay_events)(topic, since, settings.LIVE_REPLAY_LIMIT)
+        rows = await database_sync_to_async(replay_events)(
+            topic, since, settings.LIVE_REPLAY_LIMIT, self.user
+        )
         if rows is None:
             await self.send_json({"type": "resync", "topic": topic})
             return
         for event_id, text in rows:
             if not self._already_sent(event_id):
+                # Also one left out: its copy as published must not follow from the hub.
                 self._remember(event_id)
-                await self.send(text_data=text)
+                if text is not None:
+                    await self.send(text_data=text)
+
+    async def _watch_access(self) -> None:
+        """Be in the access_group of the connection's person (and only theirs)."""
+        user = self.user
+        group = access_group(user.pk) if getattr(user, "is_authenticated", False) else None
+        if group == self._access_group:
+            return
+        old, self._access_group = self._access_group, group
+        if old is not None:
+            await self.channel_layer.group_discard(old, self.channel_name)
+        if group is not None:
+            await self.channel_layer.group_add(group, self.channel_name)
 
     async def _still_allowed(self, topic) -> bool:
         if time.monotonic() < self.subscriptions[topic]:
@@ -425,3 +500,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
 # Strong references to fire-and-forget tasks (asyncio keeps only weak ones).
 _background: set[asyncio.Task] = set()
+
+
+def _in_background(coroutine) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background_done)
+
+
+def _background_done(task: asyncio.Task) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("live: background work failed", exc_info=task.exception())

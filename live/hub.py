@@ -26,6 +26,9 @@ With it, each process (each event loop, per channel layer) has ONE channel of it
 - `layer.reset` (config.channel_layers: Redis dropped, pushes may have been lost) is passed on
   to every local follower, which closes with 4012 so that its client resubscribes with `since`.
   If the receive loop itself fails, followers are told the same way: never a silent stop.
+- `live.recheck` ({"type", "topic"}: live.services.topic_changed, what the topic carries became
+  private) is passed on to the topic's local followers (`hub_recheck`) at once, ahead of any
+  of its events still waiting in the inbox: they are held until the follower's check is done.
 
 Ordering: `follow()` returns only once the hub's channel is in the group, so whatever commits
 after it is pushed to the consumer; the consumer reads the log after that (live.consumers).
@@ -52,6 +55,7 @@ EVENT = "live.event"
 #: servers that only buffer on send get to write what was sent so far).
 YIELD_EVERY = 128
 RESET = "layer.reset"
+RECHECK = "live.recheck"
 
 # event loop -> {id(channel layer): Hub}
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -245,6 +249,13 @@ class Hub:
                         events += more()
             todo = [(consumer, end) for consumer, end in behind if end < len(events)]
 
+    def recheck(self, topic) -> None:
+        for consumer in list(self.followers.get(topic, ())):
+            try:
+                consumer.hub_recheck(topic)
+            except Exception:
+                logger.exception("live hub: asking a follower of %s to re-check failed", topic)
+
     def _reset_followers(self) -> None:
         consumers = {c: None for followers in self.followers.values() for c in followers}
         for consumer in consumers:
@@ -298,6 +309,8 @@ class _Pump:
                         self.put(message)
                 elif kind == RESET:
                     self.hub._reset_followers()
+                elif kind == RECHECK:
+                    self.hub.recheck(message.get("topic"))
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -27,6 +27,14 @@ it only when the switch interval forces a turn, once for the group_send and agai
 (bench.fanout with a probe in the daphne process, 1,000 sockets: push to fan-out start
 1.2-2.2 ms going straight on, 0.3-0.7 ms waiting for the hand-over). Anywhere else the push
 is made with `async_to_sync` and waited for.
+
+Lost access. `access_changed(user_ids)` (a membership ended, a role was lowered, an account was
+deactivated) and `topic_changed(topic)` (what a topic shows became private: a task marked
+sensitive, a proposal hidden) send, after commit, a control message that makes the sockets
+concerned check their subscriptions with can_follow at once, rather than when the periodic
+re-check falls due (LIVE_RECHECK_SECONDS): {"type": "live.access"} to the person's group
+(`access_group`, which each of their sockets joins), {"type": "live.recheck", "topic"} to the
+topic's group (the hub passes it on to its local followers).
 """
 
 import asyncio
@@ -41,7 +49,10 @@ from django.db import transaction
 
 from . import hub
 from .models import Event
-from .topics import group_name, parse
+from .topics import group_name, narrows, parse
+
+ACCESS = "live.access"
+RECHECK = hub.RECHECK
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +91,9 @@ def publish_many(items, *, actor=None) -> list[Event]:
     else:
         rows = Event.objects.bulk_create(rows)
     _push_after_commit([(event.topic, event.pk, serialise(event)) for event in rows])
+    for topic, type, _data in items:
+        if narrows(type):
+            topic_changed(topic)
     return rows
 
 
@@ -159,6 +173,50 @@ def _hand_over(loop, coroutine, topic: str, event_id: int) -> None:
     # Still under way after the wait, or failed: _pushed reports how it ends.
     with contextlib.suppress(Exception):
         future.result(timeout=HANDOVER_WAIT)
+
+
+def access_group(user_id: int) -> str:
+    """The channel-layer group of one person's sockets ("-" keeps it apart from topic groups,
+    whose kinds are letters, digits and "_")."""
+    return f"live.access-user.{int(user_id)}"
+
+
+def access_changed(user_ids) -> None:
+    """The people `user_ids` may see less than before: once the transaction commits, every
+    open socket of theirs checks all its subscriptions again at once and drops, with
+    `forbidden`, those can_follow now refuses (live.consumers)."""
+    ids = sorted({int(user_id) for user_id in user_ids if user_id})
+    if ids:
+        messages = [(access_group(user_id), {"type": ACCESS}) for user_id in ids]
+        transaction.on_commit(lambda: _send_control(messages))
+
+
+def topic_changed(topic: str) -> None:
+    """What `topic` carries became more private: once the transaction commits, each of its
+    followers is checked with can_follow again at once (live.hub passes it on)."""
+    parse(topic)
+    messages = [(group_name(topic), {"type": RECHECK, "topic": topic})]
+    transaction.on_commit(lambda: _send_control(messages))
+
+
+def _send_control(messages) -> None:
+    """Send [(group, message), ...] as `_push` sends events (never losing the caller's turn
+    for longer than HANDOVER_WAIT)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    send_now = getattr(layer, "group_send_now", None)
+    loop = _calling_loop()
+    for group, message in messages:
+        if send_now is not None and send_now(group, message):
+            continue
+        if loop is not None:
+            _hand_over(loop, layer.group_send(group, message), group, message["type"])
+            continue
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.warning("live %s to %s failed", message["type"], group, exc_info=True)
 
 
 def _calling_loop():

@@ -4,7 +4,7 @@ from django.shortcuts import render
 
 from .models import Event
 from .texts import pick
-from .topics import event_label, event_labels, topic_for
+from .topics import as_seen_now, event_label, event_labels, topic_for
 
 PAGE_SIZE = 20
 
@@ -29,6 +29,8 @@ def notifications(request):
     topic = topic_for("user", request.user.pk)
     events = Event.objects.filter(topic=topic).order_by("-id")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    # As the reader may see them now (live.topics readers), not as they were published.
     items = [
         {
             "event": event,
@@ -36,7 +38,7 @@ def notifications(request):
             "text": event_text(event),
             "url": event_url(event),
         }
-        for event in page.object_list
+        for event in as_seen_now(request.user, rows)
     ]
     live = page.number == 1
     return render(
@@ -47,8 +49,8 @@ def notifications(request):
             "items": items,
             "topic": topic,
             "live": live,
-            # Page 1 shows the newest events: stream everything after the newest shown.
-            "since": items[0]["event"].pk if items else 0,
+            # Page 1 shows the newest events: stream everything after the newest read.
+            "since": rows[0].pk if rows else 0,
             "labels": event_labels() if live else None,
         },
     )

@@ -8,6 +8,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from communities.permissions import keep_urls
+from communities.policies import CommunityScopedViewSetMixin
+
 from .models import Event
 
 
@@ -31,7 +34,7 @@ class SuperuserReadOnlyPolicy(BasePermissionPolicy):
 register_permission_policy(Event, SuperuserReadOnlyPolicy(Event))
 
 
-class EventViewSet(ModelViewSet):
+class EventViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Event
     icon = "list-ul"
     menu_label = _("Live events")
@@ -47,12 +50,9 @@ class EventViewSet(ModelViewSet):
     form_fields = ["topic", "type", "data"]  # required by ModelViewSet; no form view is routed
 
     def get_urlpatterns(self):
-        # No add, edit or delete views at all; the policy also refuses those actions.
-        return [
-            pattern
-            for pattern in super().get_urlpatterns()
-            if pattern.name not in {"add", "edit", "delete", "copy"}
-        ]
+        # The list and the inspect page only: no add, edit, delete or copy (the policy refuses
+        # them too), no history or usage (nobody may change an event, nothing refers to one).
+        return keep_urls(super().get_urlpatterns(), {"index", "index_results", "inspect"})
 
     def get_permissions_to_register(self):
         # Nothing to grant to groups: only superusers see the log.

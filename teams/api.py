@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from communities.models import Community, Membership
 from config.api import anyone
 from config.errors import NotAllowed
+from core.inputs import CleanStr
 
 from . import services
 from .models import (
@@ -260,6 +261,21 @@ def release_task(request, task_id: int):
     return _task_reply(request, task)
 
 
+@router.post(
+    "/tasks/{task_id}/dispatch",
+    response=TaskOut,
+    summary="Staff: give an open task to one team",
+    description="The only way a sensitive task that no team holds reaches a team.",
+)
+def dispatch_task(request, task_id: int, payload: ClaimIn):
+    _check_id(task_id)
+    team = Team.objects.filter(pk=min(max(payload.team, 0), MAX_ID)).first()
+    if team is None:
+        raise ValidationError({"team": _("Unknown team.")})
+    task = _on_task(services.dispatch_task, task_id, actor=request.user, team=team)
+    return _task_reply(request, task)
+
+
 UPDATE_BODY = {
     "requestBody": {
         "content": {
@@ -354,7 +370,9 @@ def cancel_task(request, task_id: int):
 
 
 def record_out(record: ServiceRecord) -> dict:
+    day_hours = services.day_totals([record]).get((record.volunteer_id, record.date))
     return {
+        "day_hours": services.hours_text(day_hours) if day_hours is not None else None,
         "id": record.pk,
         "status": record.status,
         "hours": str(record.hours),
@@ -451,7 +469,7 @@ def team_out(team: Team) -> dict:
 
 class TeamFilters(Schema):
     community: int | None = None
-    skill: str | None = None
+    skill: CleanStr | None = None
     limit: int = 20
     offset: int = 0
 

@@ -47,7 +47,10 @@ class TeamsConfig(AppConfig):
     def ready(self):
         from live import topics
 
+        from . import live_access
+
         topics.register("task", can_follow_task)
         topics.register("team", can_follow_team)
         for type, label in EVENT_LABELS.items():
             topics.register_event_label(type, label)
+        live_access.connect()

@@ -272,15 +272,15 @@ def _scenarios(yuling, users, teams):
         )
         services.verify_task(actor=staff, task=task, note="现场看过,居民反映很好。")
         own = services.log_hours(
-            actor=volunteer1, task=task, hours="3.5", date=_days_ago(3), note="搬运和冲洗"
+            actor=volunteer1, task=task, hours="3.5", date=_days_ago(0), note="搬运和冲洗"
         )
         services.approve_hours(actor=leader1, record=own)
         lead = services.log_hours(
-            actor=leader1, task=task, hours="2", date=_days_ago(3), note="组织和张贴告示"
+            actor=leader1, task=task, hours="2", date=_days_ago(0), note="组织和张贴告示"
         )
         services.approve_hours(actor=staff, record=lead)
         wrong = services.log_hours(
-            actor=volunteer1, task=task, hours="12", date=_days_ago(2), note="补记"
+            actor=volunteer1, task=task, hours="12", date=_days_ago(0), note="补记"
         )
         services.decline_hours(
             actor=leader1, record=wrong, reason="当天签到记录只有半天,请按实际时长重新填报。"

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 from config.drafts import parse_client_key
+from core import inputs
+from core.inputs import CleanInputMixin
 
 from .models import Need, Skill, Task, Team
 
@@ -45,7 +47,17 @@ def add_resident_field(form, residents, *, query: str = "") -> None:
     lists those matching `query` (at most RESIDENT_CHOICES, the chosen one always)."""
     from django.contrib.auth import get_user_model
 
+    refused_query = inputs.has_control_characters(query or "")
+    form.resident_query_error = inputs.MESSAGE if refused_query else ""
+    if refused_query:
+        query = ""
+
     class ResidentField(forms.ModelChoiceField):
+        def validate(self, value):
+            if refused_query:  # the search box is read by hand: the shared rule, here
+                raise forms.ValidationError(inputs.MESSAGE, code=inputs.CODE)
+            super().validate(value)
+
         def to_python(self, value):
             if value in self.empty_values:
                 return None
@@ -88,7 +100,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class JoinTeamForm(forms.Form):
+class JoinTeamForm(CleanInputMixin, forms.Form):
     note = forms.CharField(
         label=_("A note for the team leader (optional)"),
         max_length=200,
@@ -97,7 +109,7 @@ class JoinTeamForm(forms.Form):
     )
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(CleanInputMixin, forms.Form):
     team = forms.ModelChoiceField(
         label=_("Take it on for"), queryset=Team.objects.filter(active=True), empty_label=None
     )
@@ -116,7 +128,20 @@ class ClaimForm(forms.Form):
                 self.initial.setdefault("team", self.single_team.pk)
 
 
-class ReasonForm(forms.Form):
+class DispatchForm(CleanInputMixin, forms.Form):
+    """Staff give an open task to one team (the teams that serve its community)."""
+
+    team = forms.ModelChoiceField(
+        label=_("Give it to"), queryset=Team.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, teams=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if teams is not None:
+            self.fields["team"].queryset = teams
+
+
+class ReasonForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason (optional)"),
         max_length=300,
@@ -125,15 +150,15 @@ class ReasonForm(forms.Form):
     )
 
 
-class RequiredReasonForm(forms.Form):
+class RequiredReasonForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.TextInput())
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(CleanInputMixin, forms.Form):
     note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(CleanInputMixin, forms.Form):
     text = forms.CharField(
         label=_("What was done"),
         max_length=2000,
@@ -164,7 +189,7 @@ class UpdateForm(forms.Form):
         return data
 
 
-class HoursForm(forms.Form):
+class HoursForm(CleanInputMixin, forms.Form):
     hours = forms.DecimalField(
         label=_("Hours"),
         min_value=0.25,
@@ -184,7 +209,7 @@ class DeclineHoursForm(RequiredReasonForm):
     pass
 
 
-class TaskForm(forms.Form):
+class TaskForm(CleanInputMixin, forms.Form):
     """Staff create a task for a community they staff."""
 
     community = forms.ModelChoiceField(label=_("Community"), queryset=Community.objects.none())
@@ -241,7 +266,7 @@ class TaskForm(forms.Form):
         return timezone.make_aware(datetime.datetime.combine(value, datetime.time(23, 59)))
 
 
-class AcceptNeedForm(forms.Form):
+class AcceptNeedForm(CleanInputMixin, forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team"),
         queryset=Team.objects.filter(active=True).order_by("name"),
@@ -257,7 +282,7 @@ class DeclineNeedForm(RequiredReasonForm):
     pass
 
 
-class NeedForm(forms.Form):
+class NeedForm(CleanInputMixin, forms.Form):
     community = forms.ModelChoiceField(label=_("Community"), queryset=Community.objects.none())
     category = forms.ChoiceField(label=_("What kind of help"), choices=Need.Category.choices)
     description = forms.CharField(

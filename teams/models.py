@@ -8,11 +8,10 @@ Invariants the database holds:
 - service records are never deleted (PROTECT everywhere, `delete()` refused).
 """
 
-import contextlib
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, Sum
 from django.urls import NoReverseMatch, reverse
@@ -22,9 +21,8 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
 from communities.models import Community
-
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
+from core.images import RandomName
+from core.private_media import private_storage
 
 
 def _url(name: str, pk: int, fallback: str) -> str:
@@ -32,33 +30,6 @@ def _url(name: str, pk: int, fallback: str) -> str:
         return reverse(name, args=[pk])
     except NoReverseMatch:
         return fallback
-
-
-def validate_photo(file) -> None:
-    """Accept JPEG, PNG or WebP up to 5 MB; the content is checked with Pillow, not the name."""
-    from PIL import Image, UnidentifiedImageError
-
-    if file is None:
-        return
-    size = getattr(file, "size", None)
-    if size is not None and size > MAX_PHOTO_BYTES:
-        raise ValidationError(_("The photo is larger than 5 MB."), code="photo_too_large")
-    position = None
-    try:
-        position = file.tell()
-        file.seek(0)
-        with Image.open(file) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError(
-            _("Upload a JPEG, PNG or WebP photo."), code="photo_invalid"
-        ) from None
-    finally:
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            file.seek(position or 0)
-    if image_format not in PHOTO_FORMATS:
-        raise ValidationError(_("Upload a JPEG, PNG or WebP photo."), code="photo_invalid")
 
 
 def _hours(total) -> Decimal:
@@ -480,12 +451,19 @@ class TaskUpdate(models.Model):
         related_name="task_updates",
     )
     text = models.TextField(_("text"), max_length=2000, blank=True)
+    # Access-checked (core.private_media): served by `photo_url`, never by a path of its own.
     photo = models.ImageField(
         _("photo"),
-        upload_to="task-updates/%Y/%m/",
+        storage=private_storage,
+        upload_to=RandomName("task-updates"),
         blank=True,
-        validators=[validate_photo],
         help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+    )
+    photo_rendition = models.ImageField(
+        _("photo for phones"),
+        storage=private_storage,
+        upload_to=RandomName("task-updates"),
+        blank=True,
     )
     status_change = models.CharField(
         _("status change"), max_length=20, choices=Task.Status.choices, blank=True
@@ -499,6 +477,11 @@ class TaskUpdate(models.Model):
 
     def __str__(self):
         return f"{self.task} — {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def photo_url(self) -> str | None:
+        """The access-checked address of the photo (a rendition; `?size=original`)."""
+        return reverse("task-update-photo", args=[self.pk]) if self.photo else None
 
 
 class ServiceRecordQuerySet(models.QuerySet):

@@ -87,10 +87,13 @@ def serves(team: Team, community: Community) -> bool:
 def eligible_teams(task: Task):
     """Active teams that serve the task's community and whose skills cover the required ones.
 
-    A task dispatched to one team is open to that team only.
+    A task dispatched to one team is open to that team only; a sensitive task that staff gave
+    to no team is open to none (it never enters the pool: only staff dispatch gives it out).
     """
     if task.dispatched_team_id:
         return Team.objects.filter(pk=task.dispatched_team_id, active=True)
+    if task.sensitive:
+        return Team.objects.none()
     # One query, whatever the number of skills: no required skill that the team lacks.
     team_has_it = Team.skills.through.objects.filter(
         team_id=OuterRef(OuterRef("pk")), skill_id=OuterRef("skill_id")
@@ -110,7 +113,15 @@ def team_may_take(task: Task, team: Team) -> bool:
         return False
     if task.dispatched_team_id:
         return team.pk == task.dispatched_team_id
+    if task.sensitive:
+        return False
     return eligible_teams(task).filter(pk=team.pk).exists()
+
+
+def in_pool():
+    """The Q of tasks any serving team may claim without a dispatch: never a sensitive one
+    (claim_task's conditional UPDATE and the boards' pool lists share it)."""
+    return models.Q(dispatched_team__isnull=True, sensitive=False)
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -144,6 +155,22 @@ def may_release(user, task: Task) -> bool:
 
 def can_release(user, task: Task) -> bool:
     return task.can_move("release") and may_release(user, task)
+
+
+def may_dispatch(user, task: Task) -> bool:
+    """Staff of the community give a task to one team (the only way a sensitive one gets out)."""
+    return is_signed_in(user) and is_staff_of(user, task.community)
+
+
+def can_dispatch(user, task: Task) -> bool:
+    return task.status == Task.Status.OPEN and task.team_id is None and may_dispatch(user, task)
+
+
+def dispatch_teams(task: Task):
+    """The teams staff may give the task to: active ones serving its community."""
+    return Team.objects.filter(
+        active=True, communities__id__in=task.community.ancestor_ids
+    ).distinct()
 
 
 def update_rights(user, task: Task) -> tuple[bool, bool]:
@@ -307,13 +334,16 @@ def can_log_hours(user, task: Task, volunteer=None) -> bool:
     return task.status in HOURS_STATUSES and may_log_hours(user, task, volunteer)
 
 
+def is_own_record(user, record: ServiceRecord) -> bool:
+    return is_signed_in(user) and record.volunteer_id == user.pk
+
+
 def may_review_hours(user, record: ServiceRecord) -> bool:
-    """Staff of the task's community, or a leader of the record's team (not for their own)."""
-    if not is_signed_in(user):
+    """Staff of the task's community, or a leader of the record's team; nobody (staff and
+    superusers neither) approves or declines their own hours."""
+    if not is_signed_in(user) or is_own_record(user, record):
         return False
-    if is_staff_of(user, record.task.community):
-        return True
-    return record.volunteer_id != user.pk and is_team_leader(user, record.team_id)
+    return is_staff_of(user, record.task.community) or is_team_leader(user, record.team_id)
 
 
 def can_review_hours(user, record: ServiceRecord) -> bool:
@@ -321,7 +351,7 @@ def can_review_hours(user, record: ServiceRecord) -> bool:
 
 
 def can_see_hours(user, record: ServiceRecord) -> bool:
-    return is_signed_in(user) and (record.volunteer_id == user.pk or may_review_hours(user, record))
+    return is_own_record(user, record) or may_review_hours(user, record)
 
 
 # --- team membership ---------------------------------------------------------------------------
@@ -349,9 +379,21 @@ def can_manage_team(user, team: Team) -> bool:
     return any(is_staff_of(user, community) for community in team.communities.all())
 
 
-def can_decide_team_membership(user, membership: TeamMembership) -> bool:
-    return membership.status == TeamMembership.Status.PENDING and can_manage_team(
+def is_own_team_membership(user, person_id) -> bool:
+    """The membership of `person_id` is the user's own (no one decides on it: see below)."""
+    return is_signed_in(user) and person_id == user.pk
+
+
+def may_decide_team_membership(user, membership: TeamMembership) -> bool:
+    """Those who manage the team, never on their own request (staff and superusers neither)."""
+    return not is_own_team_membership(user, membership.user_id) and can_manage_team(
         user, membership.team
+    )
+
+
+def can_decide_team_membership(user, membership: TeamMembership) -> bool:
+    return membership.status == TeamMembership.Status.PENDING and may_decide_team_membership(
+        user, membership
     )
 
 
@@ -363,7 +405,8 @@ def can_file_need(user, community: Community) -> bool:
 
 
 def may_decide_need(user, need: Need) -> bool:
-    return is_signed_in(user) and is_staff_of(user, need.community)
+    """Staff of the community, never on a request for help of their own."""
+    return is_signed_in(user) and need.requester_id != user.pk and is_staff_of(user, need.community)
 
 
 def can_decide_need(user, need: Need) -> bool:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from core.inputs import CleanStr
+
 
 class Ref(Schema):
     id: int
@@ -24,7 +26,10 @@ class PersonRef(Schema):
 class TaskUpdateOut(Schema):
     id: int
     text: str
-    photo: str | None = None
+    photo: str | None = Field(
+        None,
+        description="Access-checked; a rendition for phones, `?size=original` for the original.",
+    )
     status_change: str | None = None
     author: PersonRef | None = None
     created_at: datetime.datetime
@@ -68,11 +73,11 @@ class TaskPage(Schema):
 
 
 class TaskIn(Schema):
-    title: str = Field(..., max_length=200)
-    description: str = Field("", max_length=5000)
-    location: str = Field("", max_length=200)
+    title: CleanStr = Field(..., max_length=200)
+    description: CleanStr = Field("", max_length=5000)
+    location: CleanStr = Field("", max_length=200)
     priority: Literal["normal", "urgent", "emergency"] = "normal"
-    required_skills: list[str] = Field(default_factory=list, max_length=20)
+    required_skills: list[CleanStr] = Field(default_factory=list, max_length=20)
     sensitive: bool = False
     due_at: datetime.datetime | None = None
     team: int | None = Field(
@@ -85,12 +90,12 @@ class ClaimIn(Schema):
 
 
 class UpdateIn(Schema):
-    text: str = Field("", max_length=2000)
+    text: CleanStr = Field("", max_length=2000)
     status: Literal["in_progress", "done"] | None = None
 
 
 class TaskReasonIn(Schema):
-    reason: str = Field("", max_length=300)
+    reason: CleanStr = Field("", max_length=300)
 
 
 # --- hours -------------------------------------------------------------------------------------
@@ -99,7 +104,7 @@ class TaskReasonIn(Schema):
 class HoursIn(Schema):
     hours: Decimal = Field(..., gt=0, le=24, max_digits=4, decimal_places=2)
     date: datetime.date
-    note: str = Field("", max_length=300)
+    note: CleanStr = Field("", max_length=300)
     volunteer: int | None = Field(
         None, description="Leaders and staff may log hours for a member of the team."
     )
@@ -118,6 +123,9 @@ class ServiceRecordOut(Schema):
     reviewer: PersonRef | None = None
     reviewed_at: datetime.datetime | None = None
     decline_reason: str
+    day_hours: str | None = Field(
+        None, description="The volunteer's pending and approved hours on this date, in all."
+    )
 
 
 # --- teams -------------------------------------------------------------------------------------
@@ -148,7 +156,7 @@ class TeamDetailOut(TeamOut):
 
 
 class TeamJoinIn(Schema):
-    note: str = Field("", max_length=200)
+    note: CleanStr = Field("", max_length=200)
 
 
 class TeamMembershipOut(Schema):
@@ -164,7 +172,7 @@ class TeamMembershipOut(Schema):
 
 class NeedIn(Schema):
     category: Literal["elderly-care", "child-care", "cleaning", "counselling", "repairs", "other"]
-    description: str = Field(..., min_length=1, max_length=2000)
+    description: CleanStr = Field(..., min_length=1, max_length=2000)
     private: bool = False
     client_key: uuid.UUID | None = Field(
         None,
@@ -193,9 +201,9 @@ class NeedOut(Schema):
 
 
 class AcceptNeedIn(Schema):
-    title: str = Field("", max_length=200)
+    title: CleanStr = Field("", max_length=200)
     priority: Literal["normal", "urgent", "emergency"] = "normal"
-    required_skills: list[str] | None = None
+    required_skills: list[CleanStr] | None = None
     team: int | None = None
     due_at: datetime.datetime | None = None
 

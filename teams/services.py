@@ -11,9 +11,10 @@ Topics: `task:<id>` (restricted for sensitive tasks, so it carries full data), `
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +25,7 @@ from communities.models import Community, Membership
 from communities.services import assisted_resident
 from config.drafts import FiledOnce, already_filed
 from config.errors import Conflict, NotAllowed
+from core.images import clean_image
 from live.services import publish, publish_many
 from live.texts import default_text, localized, text_fields
 
@@ -38,7 +40,6 @@ from .models import (
     TeamMembership,
     approved_hours,
     star_level,
-    validate_photo,
 )
 from .signals import task_status_changed
 
@@ -360,7 +361,7 @@ def claim_task(*, actor, task: Task, team: Team) -> Task:
         now = timezone.now()
         updated = (
             Task.objects.filter(pk=task.pk, status=S.OPEN, team__isnull=True)
-            .filter(Q(dispatched_team__isnull=True) | Q(dispatched_team=team))
+            .filter(Q(dispatched_team=team) | perms.in_pool())
             .update(team=team, status=S.CLAIMED, claimed_at=now, updated_at=now)
         )
         if not updated:
@@ -393,12 +394,18 @@ def claim_task(*, actor, task: Task, team: Team) -> Task:
 
 
 def release_task(*, actor, task: Task, reason: str = "") -> Task:
-    """The holding team's leader (or staff) gives the task back: open again, no team."""
+    """The holding team's leader (or staff) gives the task back: open again, no team.
+
+    A sensitive task goes back to staff, never to the pool: no team may claim it until staff
+    dispatch it again, the team that gave it back reads it no more, and the community's staff
+    are told on their `user:<id>` topics."""
     _require_signed_in(actor)
     task = _reload(task)
     if not perms.may_release(actor, task):
         raise NotAllowed(_("Only the leader of the team that holds the task or staff can do this."))
     old_team = task.team
+    # A sensitive task goes back to staff: its staff are told, with what they may read.
+    to_staff = task.sensitive
     with transaction.atomic():
         task = _transition(
             task,
@@ -412,22 +419,79 @@ def release_task(*, actor, task: Task, reason: str = "") -> Task:
             instance=task,
             action="linli.task.release",
             user=actor,
-            data={"team": team_ref(old_team), "reason": reason[:300]},
+            data={
+                "team": team_ref(old_team),
+                "reason": reason[:300],
+                **({"to": "staff"} if to_staff else {}),
+            },
         )
         values = {"team": old_team.name if old_team else "", "title": task.title}
+        if to_staff:
+            text = gettext_lazy(
+                "%(team)s gave back the confidential task “%(title)s”; it waits for staff to "
+                "give it to a team."
+            )
+            staff = set(_staff_ids(task.community)) - {actor.pk}
+            extra = {"to": "staff", "reason": reason[:300]}
+        else:
+            text = gettext_lazy("%(team)s gave back “%(title)s”; it is open again.")
+            staff, extra = (), None
         _announce(
             task,
             "task.released",
             actor=actor,
-            text=localized(
-                gettext_lazy("%(team)s gave back “%(title)s”; it is open again."), values
-            ),
+            text=localized(text, values),
             redacted_text=localized(
                 gettext_lazy("%(team)s gave back a confidential task."), values
             ),
             teams=[old_team],
+            users=staff,
+            extra=extra,
         )
         _status_changed(task, actor)
+    return task
+
+
+def dispatch_task(*, actor, task: Task, team: Team) -> Task:
+    """Staff give an open task that no team holds to one team (the only way a sensitive task
+    that was given back reaches a team again). One conditional UPDATE: 409 once a team holds
+    it."""
+    _require_signed_in(actor)
+    task = _reload(task)
+    if not perms.may_dispatch(actor, task):
+        raise NotAllowed(_("Only community staff can give tasks to teams."))
+    if team is None or not (team.active and perms.serves(team, task.community)):
+        raise ValidationError(
+            {"team": _("This team is not active or does not serve this community.")}
+        )
+    with transaction.atomic():
+        if not Task.objects.filter(pk=task.pk, status=S.OPEN, team__isnull=True).update(
+            dispatched_team=team, updated_at=timezone.now()
+        ):
+            current = Task.objects.filter(pk=task.pk).values_list("status", flat=True).first()
+            raise Conflict(
+                _("Only an open task that no team holds can be given to a team."),
+                code="wrong_state",
+                extra={"current_status": current},
+            )
+        task = _reload(task)
+        _audit(task, "linli.task.dispatch", user=actor, data={"team": team_ref(team)})
+        values = {"title": task.title}
+        text = localized(gettext_lazy("Your team was asked to take on: %(title)s"), values)
+        redacted = localized(gettext_lazy("Your team was asked to take on a confidential task."))
+        events = [
+            (f"task:{task.pk}", "task.dispatched", task_data(task, text, dispatched=True)),
+            (
+                f"team:{team.pk}",
+                "task.dispatched",
+                task_public_data(task, text, redacted, dispatched=True),
+            ),
+        ]
+        for user_id in _leader_ids(team.pk):
+            events.append(
+                (f"user:{user_id}", "task.dispatched", task_data(task, text, dispatched=True))
+            )
+        publish_many(events, actor=actor)
     return task
 
 
@@ -449,9 +513,10 @@ def post_update(
         errors["text"] = _("Write a few words or add a photo.")
     if len(text) > 2000:
         errors["text"] = _("Keep the update under 2000 characters.")
+    cleaned = None
     if photo:
         try:
-            validate_photo(photo)
+            cleaned = clean_image(photo)
         except ValidationError as exc:
             errors["photo"] = exc.messages[0]
     if errors:
@@ -473,8 +538,9 @@ def post_update(
                 task, "finish", extra_filter=Q(team_id=task.team_id), done_at=timezone.now()
             )
         update = TaskUpdate(task=task, author=actor, text=text, status_change=status or "")
-        if photo:
-            update.photo = photo
+        if cleaned:
+            update.photo = cleaned.original
+            update.photo_rendition = cleaned.rendition
         update.save()
         _audit(
             task,
@@ -517,7 +583,7 @@ def update_data(update: TaskUpdate) -> dict:
     return {
         "id": update.pk,
         "text": update.text,
-        "photo": update.photo.url if update.photo else None,
+        "photo": update.photo_url,
         "status_change": update.status_change or None,
         "author": (
             {"id": update.author_id, "display_name": update.author.get_display_name()}
@@ -629,6 +695,32 @@ def _parse_hours(value) -> Decimal:
     return hours
 
 
+DAY_HOURS_MAX = Decimal(24)
+COUNTED_HOURS = (ServiceRecord.Status.PENDING, ServiceRecord.Status.APPROVED)
+
+
+def hours_text(hours: Decimal) -> str:
+    """Hours as the API and events write them: "14.50"."""
+    return str(Decimal(hours).quantize(Decimal("0.01")))
+
+
+def day_totals(records) -> dict[tuple[int, datetime.date], Decimal]:
+    """{(volunteer id, date): pending + approved hours of that person that day} for the
+    records given, in one aggregate query: what a reviewer weighs a record against."""
+    keys = {(r.volunteer_id, r.date) for r in records}
+    if not keys:
+        return {}
+    match = Q()
+    for volunteer_id, date in keys:
+        match |= Q(volunteer_id=volunteer_id, date=date)
+    rows = (
+        ServiceRecord.objects.filter(match, status__in=COUNTED_HOURS)
+        .values("volunteer_id", "date")
+        .annotate(total=Sum("hours"))
+    )
+    return {(row["volunteer_id"], row["date"]): row["total"] for row in rows}
+
+
 def record_data(record: ServiceRecord, text: str = "", **extra) -> dict:
     return {
         "id": record.pk,
@@ -657,7 +749,12 @@ def log_hours(
     volunteer=None,
 ) -> ServiceRecord:
     """A member logs hours on the task their team holds (a leader or staff may log for a
-    member). The record waits for review."""
+    member). The record waits for review.
+
+    The date is not in the future nor before the task existed (in the community's time zone,
+    settings.TIME_ZONE), and one person's pending and approved hours of one date never add up
+    to more than 24: the volunteer's user row is locked while their day is summed, so two
+    concurrent logs of the same person are counted one after the other."""
     _require_signed_in(actor)
     task = _reload(task)
     volunteer = volunteer or actor
@@ -668,10 +765,13 @@ def log_hours(
         hours = _parse_hours(hours)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    local = timezone.get_default_timezone()
     if not isinstance(date, datetime.date):
         errors["date"] = [_("Enter a date.")]
-    elif date > timezone.localdate():
+    elif date > timezone.localdate(timezone=local):
         errors["date"] = [_("The date cannot be in the future.")]
+    elif date < timezone.localtime(task.created_at, local).date():
+        errors["date"] = [_("The date cannot be before the task was created.")]
     if len(note or "") > 300:
         errors["note"] = [_("Keep the note under 300 characters.")]
     if errors:
@@ -689,6 +789,26 @@ def log_hours(
     else:
         source = ServiceRecord.Source.STAFF
     with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=volunteer.pk).first()
+        logged = ServiceRecord.objects.filter(
+            volunteer=volunteer, date=date, status__in=COUNTED_HOURS
+        ).aggregate(total=Sum("hours"))["total"] or Decimal(0)
+        if logged + hours > DAY_HOURS_MAX:
+            raise ValidationError(
+                {
+                    "hours": [
+                        _(
+                            "%(name)s already has %(logged)s hours on %(date)s; a day holds at "
+                            "most 24."
+                        )
+                        % {
+                            "name": volunteer.get_display_name(),
+                            "logged": f"{logged.normalize():f}",
+                            "date": date.isoformat(),
+                        }
+                    ]
+                }
+            )
         record = ServiceRecord.objects.create(
             volunteer=volunteer,
             task=task,
@@ -709,7 +829,7 @@ def log_hours(
             gettext_lazy("%(name)s logged %(hours)s hours."),
             {"name": volunteer.get_display_name(), "hours": hours},
         )
-        data = record_data(record, text)
+        data = record_data(record, text, day_hours=hours_text(logged + hours))
         publish(topic=f"task:{task.pk}", type="hours.logged", data=data, actor=actor)
         reviewers = set(_leader_ids(task.team_id)) | {volunteer.pk}
         reviewers.discard(actor.pk)
@@ -723,6 +843,8 @@ def _review(actor, record: ServiceRecord, status: str, reason: str = "") -> Serv
     record = ServiceRecord.objects.select_related("task__community", "team", "volunteer").get(
         pk=record.pk
     )
+    if perms.is_own_record(actor, record):
+        raise NotAllowed(_("Nobody reviews their own hours."), code="own_work")
     if not perms.may_review_hours(actor, record):
         raise NotAllowed(_("Only the team's leader or community staff can review these hours."))
     with transaction.atomic():
@@ -827,7 +949,9 @@ def request_team_membership(*, actor, team: Team, note: str = "") -> TeamMembers
 def _decide_membership(actor, membership: TeamMembership, status: str) -> TeamMembership:
     _require_signed_in(actor)
     membership = TeamMembership.objects.select_related("team", "user").get(pk=membership.pk)
-    if not perms.can_manage_team(actor, membership.team):
+    if perms.is_own_team_membership(actor, membership.user_id):
+        raise NotAllowed(_("Nobody decides on their own request to join."), code="own_work")
+    if not perms.may_decide_team_membership(actor, membership):
         raise NotAllowed(_("Only the team's leaders or community staff can decide this."))
     with transaction.atomic():
         now = timezone.now()

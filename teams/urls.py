@@ -19,6 +19,7 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/claim/", views.task_claim, name="task_claim"),
     path("tasks/<int:pk>/release/", views.task_release, name="task_release"),
+    path("tasks/<int:pk>/dispatch/", views.task_dispatch, name="task_dispatch"),
     path("tasks/<int:pk>/update/", views.task_update, name="task_update"),
     path("tasks/<int:pk>/verify/", views.task_verify, name="task_verify"),
     path("tasks/<int:pk>/reopen/", views.task_reopen, name="task_reopen"),

@@ -27,6 +27,7 @@ from .forms import (
     ClaimForm,
     DeclineHoursForm,
     DeclineNeedForm,
+    DispatchForm,
     HoursForm,
     JoinTeamForm,
     NeedForm,
@@ -57,8 +58,13 @@ LIST_LIMIT = 200
 
 def _next_url(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path of this site only: redirect() would take "abc" for a view name (NoReverseMatch).
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return fallback
@@ -105,7 +111,7 @@ def _claimable_for_team(team: Team, *, skill_ids: set, community_paths: list, li
     served = Q()
     for path in community_paths:
         served |= Q(community__path__startswith=path)
-    open_to_all = Q(dispatched_team__isnull=True) & served if community_paths else Q(pk__in=[])
+    open_to_all = perms.in_pool() & served if community_paths else Q(pk__in=[])
     candidates = (
         Task.objects.for_lists()
         .filter(status=Task.Status.OPEN, team__isnull=True)
@@ -358,6 +364,10 @@ def _task_context(request, task, **bound):
             )
         if perms.can_release(user, task):
             forms["release_form"] = bound.get("release_form") or ReasonForm(prefix="release")
+        if perms.can_dispatch(user, task):
+            forms["dispatch_form"] = bound.get("dispatch_form") or DispatchForm(
+                teams=perms.dispatch_teams(task).order_by("name"), prefix="dispatch"
+            )
         if perms.can_post_update(user, task):
             statuses = [
                 s for s in ("in_progress", "done") if perms.can_change_status(user, task, s)
@@ -426,10 +436,31 @@ def task_claim(request, pk):
 def task_release(request, pk):
     def call(task, form):
         services.release_task(actor=request.user, task=task, reason=form.cleaned_data["reason"])
+        if task.sensitive:
+            return _("The task was given back to community staff.")
         return _("The task was given back; it is open again.")
 
     return _task_action(
         request, pk, "release_form", lambda task: ReasonForm(request.POST, prefix="release"), call
+    )
+
+
+@login_required
+@require_POST
+def task_dispatch(request, pk):
+    def call(task, form):
+        team = form.cleaned_data["team"]
+        services.dispatch_task(actor=request.user, task=task, team=team)
+        return _("The task was given to %(team)s.") % {"team": team.name}
+
+    return _task_action(
+        request,
+        pk,
+        "dispatch_form",
+        lambda task: DispatchForm(
+            request.POST, teams=perms.dispatch_teams(task), prefix="dispatch"
+        ),
+        call,
     )
 
 
@@ -608,11 +639,13 @@ def team_hours(request, pk):
     check = perms.task_details_checker(user)
     for record in pending + reviewed:
         record.task.visible = check(record.task)
+    totals = services.day_totals(pending)
     for record in pending:
         # perms.may_review_hours, for many records at once.
-        record.reviewable = record.task.community_id in staffed or (
-            is_leader and record.volunteer_id != user.pk
+        record.reviewable = record.volunteer_id != user.pk and (
+            record.task.community_id in staffed or is_leader
         )
+        record.day_hours = totals.get((record.volunteer_id, record.date))
         record.decline_form = DeclineHoursForm(auto_id=f"id_r{record.pk}_%s")
     return render(
         request,

@@ -4,12 +4,14 @@ State changes go through teams.services: creating a task, verifying, reopening, 
 releasing it, deciding a need and reviewing hours are decision pages that call the services
 (audit log and live events included). Tasks are never deleted (cancel them); service records
 are never deleted either. Non-superuser staff see the tasks, needs and records of the
-communities they staff, and the teams that serve those communities.
+communities they staff, and the teams that serve those communities: the policies below say
+which, and every view of every viewset applies them (communities.policies).
 """
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.text import capfirst
@@ -23,23 +25,17 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import BaseObjectMixin, WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import AdminDateTimeInput, Button
 from wagtail.admin.widgets.button import MenuItem
-from wagtail.permission_policies import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from communities.models import Community, Membership
-from communities.permissions import (
-    is_staff_of,
-    keep_urls,
-    scoped_to_staffed,
-    staffed_communities,
-    staffs_any_community,
-)
+from communities.permissions import keep_urls, staffed_communities
+from communities.policies import CommunityScopedPolicy, CommunityScopedViewSetMixin
 from config.admin_views import ServiceFormMixin
+from core.inputs import CleanInputMixin
 
 from . import permissions as perms
 from . import services
@@ -51,6 +47,7 @@ LOG_ACTIONS = [
     ("linli.task.create", _("Create task"), _("Task created")),
     ("linli.task.claim", _("Claim task"), _("Task claimed")),
     ("linli.task.release", _("Release task"), _("Task released")),
+    ("linli.task.dispatch", _("Give task to a team"), _("Task given to a team")),
     ("linli.task.update", _("Post task update"), _("Task update posted")),
     ("linli.task.verify", _("Verify task"), _("Task verified")),
     ("linli.task.reopen", _("Reopen task"), _("Task reopened")),
@@ -81,63 +78,28 @@ def register_teams_log_actions(actions):
 # --- permission policies -----------------------------------------------------------------------
 
 
-class StaffScopedPolicy(BasePermissionPolicy):
-    """Staff act on the objects of the communities they staff; nobody deletes from the admin."""
-
+class TaskPolicy(CommunityScopedPolicy):
     allowed = frozenset({"view", "add", "change"})
-    community_lookup = "community"
-
-    def community_of(self, instance) -> Community:
-        return instance.community
-
-    def user_has_permission(self, user, action):
-        return action in self.allowed and staffs_any_community(user)
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        return self.user_has_permission(user, action) and is_staff_of(
-            user, self.community_of(instance)
-        )
-
-    def instances_user_has_any_permission_for(self, user, actions):
-        if not any(self.user_has_permission(user, action) for action in actions):
-            return self.model.objects.none()
-        if user.is_superuser:
-            return self.model.objects.all()
-        return self.model.objects.filter(
-            **{f"{self.community_lookup}__in": staffed_communities(user)}
-        ).distinct()
-
-    def users_with_any_permission(self, actions):
-        User = get_user_model()
-        if not set(actions) & self.allowed:
-            return User.objects.none()
-        return User.objects.filter(
-            Q(is_superuser=True)
-            | Q(
-                memberships__role=Membership.Role.STAFF,
-                memberships__status=Membership.Status.VERIFIED,
-            ),
-            is_active=True,
-        ).distinct()
 
 
-class TaskPolicy(StaffScopedPolicy):
+class NeedPolicy(CommunityScopedPolicy):
     pass
 
 
-class NeedPolicy(StaffScopedPolicy):
-    allowed = frozenset({"view", "change"})
-
-
-class ServiceRecordPolicy(StaffScopedPolicy):
-    allowed = frozenset({"view", "change"})
+class ServiceRecordPolicy(CommunityScopedPolicy):
     community_lookup = "task__community"
 
-    def community_of(self, instance):
-        return instance.task.community
+    def user_has_permission_for_instance(self, user, action, instance):
+        # Reviewing is the edit view: nobody reviews their own hours (perms.may_review_hours).
+        if action == "change" and perms.is_own_record(user, instance):
+            return False
+        return super().user_has_permission_for_instance(user, action, instance)
 
 
-class TeamPolicy(StaffScopedPolicy):
+class TeamPolicy(CommunityScopedPolicy):
+    """Teams serve several communities: staff of any of them manage the team."""
+
+    allowed = frozenset({"view", "add", "change"})
     community_lookup = "communities"
 
     def user_has_permission_for_instance(self, user, action, instance):
@@ -172,10 +134,6 @@ class DecisionView(
     history_url_name = None
     header_icon = "tasks"
     submit_button_label = _("Save")
-    lookup = "community"
-
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(self.model.objects.all(), self.request.user, self.lookup)
 
     def get_page_subtitle(self):
         return str(self.object)
@@ -205,7 +163,7 @@ class DecisionView(
 # --- tasks -------------------------------------------------------------------------------------
 
 
-class TaskCreateForm(forms.Form):
+class TaskCreateForm(CleanInputMixin, forms.Form):
     community = forms.ModelChoiceField(label=_("Community"), queryset=Community.objects.none())
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
@@ -281,7 +239,7 @@ class TaskCreateView(ServiceFormMixin, PermissionCheckedMixin, WagtailAdminTempl
         return gettext("Task “%(title)s” created.") % {"title": task}
 
 
-class TaskStatusForm(forms.Form):
+class TaskStatusForm(CleanInputMixin, forms.Form):
     ACTIONS = {
         "verify": (_("Verify: the work is done well"), perms.can_verify),
         "reopen": (_("Reopen: open again, no team holds it"), perms.can_reopen),
@@ -340,9 +298,7 @@ class TaskFilterSet(WagtailFilterSet):
 
 class TaskIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return scoped_to_staffed(
-            Task.objects.select_related("community", "team"), self.request.user, "community"
-        )
+        return super().get_base_queryset().select_related("community", "team")
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
@@ -358,9 +314,6 @@ class TaskIndexView(generic.IndexView):
 
 
 class TaskEditView(generic.EditView):
-    def get_queryset(self):
-        return scoped_to_staffed(Task.objects.all(), self.request.user, "community")
-
     @property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
@@ -375,12 +328,7 @@ class TaskEditView(generic.EditView):
         return buttons
 
 
-class TaskHistoryView(HistoryView):
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(Task.objects.all(), self.request.user, "community")
-
-
-class TaskViewSet(ModelViewSet):
+class TaskViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Task
     icon = "tasks"
     menu_label = _("Tasks")
@@ -388,7 +336,6 @@ class TaskViewSet(ModelViewSet):
     index_view_class = TaskIndexView
     add_view_class = TaskCreateView
     edit_view_class = TaskEditView
-    history_view_class = TaskHistoryView
     copy_view_enabled = False
     list_display = ["title", "community", "status", "priority", "team", "sensitive", "created_at"]
     filterset_class = TaskFilterSet
@@ -425,7 +372,7 @@ class TaskViewSet(ModelViewSet):
 # --- needs -------------------------------------------------------------------------------------
 
 
-class NeedDecisionForm(forms.Form):
+class NeedDecisionForm(CleanInputMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[
@@ -484,9 +431,7 @@ class NeedDecisionView(DecisionView):
 
 class NeedIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return scoped_to_staffed(
-            Need.objects.select_related("community", "requester"), self.request.user, "community"
-        )
+        return super().get_base_queryset().select_related("community", "requester")
 
 
 class NeedFilterSet(WagtailFilterSet):
@@ -499,7 +444,7 @@ class NeedFilterSet(WagtailFilterSet):
         fields = ["status", "category", "assisted"]
 
 
-class NeedViewSet(ModelViewSet):
+class NeedViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Need
     icon = "help"
     menu_label = _("Requests for help")
@@ -526,7 +471,7 @@ class NeedViewSet(ModelViewSet):
 # --- service records ---------------------------------------------------------------------------
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(CleanInputMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[("approve", _("Approve")), ("decline", _("Decline"))],
@@ -546,6 +491,11 @@ class ReviewForm(forms.Form):
             "team": obj.team.name,
             "note": obj.note,
         }
+        day_hours = services.day_totals([obj]).get((obj.volunteer_id, obj.date))
+        if day_hours is not None:
+            self.fields["decision"].help_text += " " + gettext(
+                "%(hours)s hours logged for this day in all (pending and approved)."
+            ) % {"hours": services.hours_text(day_hours)}
 
 
 class ReviewView(DecisionView):
@@ -554,7 +504,6 @@ class ReviewView(DecisionView):
     page_title = _("Review hours")
     submit_button_label = _("Decide")
     header_icon = "time"
-    lookup = "task__community"
 
     def perform(self, form):
         if form.cleaned_data["decision"] == "approve":
@@ -568,11 +517,16 @@ class ReviewView(DecisionView):
 
 class ServiceRecordIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return scoped_to_staffed(
-            ServiceRecord.objects.select_related("volunteer", "team", "task"),
-            self.request.user,
-            "task__community",
-        )
+        return super().get_base_queryset().select_related("volunteer", "team", "task")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The day's total of each listed person, for the reviewer: one query for the page.
+        records = list(context.get("object_list") or [])
+        totals = services.day_totals(records)
+        for record in records:
+            record.day_hours = totals.get((record.volunteer_id, record.date))
+        return context
 
 
 class ServiceRecordFilterSet(WagtailFilterSet):
@@ -584,7 +538,7 @@ class ServiceRecordFilterSet(WagtailFilterSet):
         fields = ["status", "source", "team"]
 
 
-class ServiceRecordViewSet(ModelViewSet):
+class ServiceRecordViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = ServiceRecord
     icon = "time"
     menu_label = _("Service hours")
@@ -598,6 +552,13 @@ class ServiceRecordViewSet(ModelViewSet):
         Column("task", label=_("Task"), accessor=lambda r: r.task.title),
         "date",
         "hours",
+        Column(
+            "day_hours",
+            label=_("Hours that day (pending and approved)"),
+            accessor=lambda r: (
+                services.hours_text(r.day_hours) if getattr(r, "day_hours", None) else ""
+            ),
+        ),
         "status",
     ]
     filterset_class = ServiceRecordFilterSet
@@ -619,10 +580,12 @@ class ServiceRecordViewSet(ModelViewSet):
 # --- teams and skills --------------------------------------------------------------------------
 
 
-class TeamForm(WagtailAdminModelForm):
+class TeamForm(CleanInputMixin, WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = getattr(self, "for_user", None)
+        if user is not None:
+            self._refuse_own_membership(user)
         self._kept_communities = []
         if "communities" in self.fields and user is not None and not user.is_superuser:
             staffed = staffed_communities(user)
@@ -633,6 +596,50 @@ class TeamForm(WagtailAdminModelForm):
                 self._kept_communities = list(
                     self.instance.communities.exclude(pk__in=staffed.values("pk"))
                 )
+            self._offer_only_people_in_scope(staffed)
+
+    def _offer_only_people_in_scope(self, staffed):
+        """The members' "user" choices: the people of the communities the staff member runs
+        and the team's own members, never a list of everyone on the platform."""
+        in_scope = Q(
+            memberships__community__in=staffed, memberships__status=Membership.Status.VERIFIED
+        )
+        if self.instance.pk:
+            in_scope |= Q(team_memberships__team=self.instance)
+        people = get_user_model().objects.filter(in_scope).distinct()
+        formset = self.formsets.get("memberships")
+        if formset is None:
+            return
+
+        class MemberForm(formset.form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["user"].queryset = people
+
+        # The formset builds its forms (and the empty one for "add") from this class.
+        formset.form = MemberForm
+
+    def _refuse_own_membership(self, user):
+        """Nobody adds themselves to the team or changes their own row here: that would be
+        approving one's own membership (perms.is_own_team_membership). Removing it is leaving."""
+        formset = self.formsets.get("memberships")
+        if formset is None:
+            return
+
+        class MemberForm(formset.form):
+            def clean(self):
+                cleaned = super().clean()
+                person = cleaned.get("user")
+                person_id = person.pk if person is not None else self.instance.user_id
+                if (
+                    self.has_changed()
+                    and not cleaned.get("DELETE")
+                    and perms.is_own_team_membership(user, person_id)
+                ):
+                    raise ValidationError(gettext("Nobody decides on their own team membership."))
+                return cleaned
+
+        formset.form = MemberForm
 
     def clean_communities(self):
         return [*self.cleaned_data["communities"], *self._kept_communities]
@@ -642,29 +649,11 @@ class TeamForm(WagtailAdminModelForm):
         fields = ["name", "description", "skills", "communities", "active"]
 
 
-class TeamHistoryView(HistoryView):
-    def get_base_object_queryset(self):
-        return scoped_to_staffed(Team.objects.all(), self.request.user, "communities")
-
-
-class TeamIndexView(generic.IndexView):
-    def get_base_queryset(self):
-        return scoped_to_staffed(Team.objects.all(), self.request.user, "communities")
-
-
-class TeamEditView(generic.EditView):
-    def get_queryset(self):
-        return scoped_to_staffed(Team.objects.all(), self.request.user, "communities")
-
-
-class TeamViewSet(ModelViewSet):
+class TeamViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Team
     icon = "group"
     menu_label = _("Teams")
     add_to_admin_menu = False
-    index_view_class = TeamIndexView
-    edit_view_class = TeamEditView
-    history_view_class = TeamHistoryView
     copy_view_enabled = False
     list_display = ["name", "active", "created_at"]
     list_filter = ["active", "skills"]
@@ -691,7 +680,7 @@ class TeamViewSet(ModelViewSet):
         return keep_urls(super().get_urlpatterns(), keep)
 
 
-class SkillViewSet(ModelViewSet):
+class SkillViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     model = Skill
     icon = "pick"
     menu_label = _("Skills")

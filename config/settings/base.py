@@ -30,6 +30,7 @@ WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
 
 INSTALLED_APPS = [
     "daphne",
+    "core",
     "accounts",
     "communities",
     "live",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "core.inputs.ControlCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -163,6 +165,10 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 AUTH_USER_MODEL = "accounts.User"
+# User.email, the login name, is unique only once verified (allauth's EmailAddress), so that an
+# address someone else typed in does not keep its owner out; UserManager.get_by_natural_key
+# picks the owner for Django's own login.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -181,10 +187,21 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "phone", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+# An unverified address owns nothing (accounts/adapter.py): nobody signs in with an address
+# before verifying it, with a 6-digit code (typed in the session that asked for it, so a code
+# mailed to someone else's inbox is of no use to whoever typed their address in). Sign-up,
+# login and password reset answer alike whether or not an address is registered.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+# Six digits, like the SMS codes: easy to type on a phone (3 tries per code, allauth's default).
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-ACCOUNT_FORMS = {"change_phone": "accounts.phone_forms.ChangePhoneForm"}
+ACCOUNT_FORMS = {
+    "change_phone": "accounts.phone_forms.ChangePhoneForm",
+    "confirm_email_verification_code": "accounts.email_forms.ConfirmEmailVerificationCodeForm",
+}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_RATE_LIMITS = {
@@ -197,6 +214,10 @@ ACCOUNT_RATE_LIMITS = {
     "change_phone": "1/m/user",
     "verify_phone": "1/30s/key",
 }
+# The address those limits count per is REMOTE_ADDR, which daphne takes from nginx's own view of
+# the client (site/deploy/README.md); allauth must not read X-Forwarded-For, a client can write it.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupProfileForm"
 SOCIALACCOUNT_ADAPTER = "allauth.socialaccount.adapter.DefaultSocialAccountAdapter"
 SOCIALACCOUNT_PROVIDERS = {}
@@ -233,8 +254,19 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "site" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Photos of tasks and proposals: outside MEDIA_ROOT, so no web server serves them by path; the
+# views of core.private_media serve them after a permission check.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+# The internal nginx location of PRIVATE_MEDIA_ROOT; empty: Django sends the file itself.
+PRIVATE_MEDIA_ACCEL_REDIRECT = os.environ.get("PRIVATE_MEDIA_ACCEL_REDIRECT", "")
+# Uploaded images with more pixels are refused before they are decoded (core.images).
+MAX_IMAGE_PIXELS = 40_000_000
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -253,6 +285,11 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]
+# Editorial images: the types core.images re-encodes, the same pixel limit, and a form that
+# writes every upload again from its pixels, without metadata (core/wagtail_images.py).
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+WAGTAILIMAGES_IMAGE_FORM_BASE = "core.wagtail_images.CleanImageForm"
 
 LIVE_REPLAY_LIMIT = 200
 LIVE_MAX_SUBSCRIPTIONS = 50

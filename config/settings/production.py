@@ -3,6 +3,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
+from .base import STORAGES as BASE_STORAGES
 
 DEBUG = False
 
@@ -23,12 +24,25 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# nginx sends access-checked photos from this internal location (site/deploy/nginx/linli.conf);
+# set PRIVATE_MEDIA_ACCEL_REDIRECT= (empty) to have Django send them without nginx.
+PRIVATE_MEDIA_ACCEL_REDIRECT = os.environ.get("PRIVATE_MEDIA_ACCEL_REDIRECT", "/_private/")
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": BASE_STORAGES["private"],
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
     },
 }
+
+# The console sender writes every SMS, login codes included, to the log: a deployment uses it
+# only when told so explicitly (a trial without an SMS provider).
+if SMS_SENDER == "accounts.sms.ConsoleSmsSender" and os.environ.get("ALLOW_CONSOLE_SMS") != "1":
+    raise ImproperlyConfigured(
+        "SMS_SENDER is the console sender, which writes login codes to the log. Set SMS_SENDER "
+        "to a real sender, or ALLOW_CONSOLE_SMS=1 to accept codes in the log."
+    )
 
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

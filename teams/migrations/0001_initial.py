@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import modelcluster.fields
-import teams.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -270,7 +269,6 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="JPEG, PNG or WebP, up to 5 MB.",
                         upload_to="task-updates/%Y/%m/",
-                        validators=[teams.models.validate_photo],
                         verbose_name="photo",
                     ),
                 ),

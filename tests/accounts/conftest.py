@@ -1,4 +1,5 @@
 import pytest
+from allauth.account.models import EmailAddress
 
 from accounts.models import User
 
@@ -7,9 +8,15 @@ from .helpers import PASSWORD
 
 @pytest.fixture
 def make_user(db):
-    def make(email="resident@example.com", password=PASSWORD, **extra):
+    """A person who signed up and verified their e-mail address (unless email_verified=False)."""
+
+    def make(email="resident@example.com", password=PASSWORD, email_verified=True, **extra):
         extra.setdefault("display_name", "王阿姨")
-        return User.objects.create_user(email=email, password=password, **extra)
+        user = User.objects.create_user(email=email, password=password, **extra)
+        EmailAddress.objects.create(
+            user=user, email=user.email, verified=email_verified, primary=True
+        )
+        return user
 
     return make
 

@@ -1,5 +1,7 @@
 import re
 
+from django.core import mail
+
 from accounts.sms import ConsoleSmsSender
 
 PASSWORD = "quiet-lane-2026"
@@ -12,6 +14,19 @@ def last_sms_code(phone=None) -> str:
     match = re.search(r"\b(\d{6})\b", messages[-1])
     assert match, messages[-1]
     return match.group(1)
+
+
+def last_mail_code(email) -> str:
+    """The 6-digit code in the last e-mail to `email` (an address verification code)."""
+    bodies = [m.body for m in mail.outbox if email in m.to]
+    assert bodies, f"no e-mail to {email}: {[m.to for m in mail.outbox]!r}"
+    match = re.search(r"^\s*(\d{6})\s*$", bodies[-1], re.MULTILINE)
+    assert match, bodies[-1]
+    return match.group(1)
+
+
+def mails_to(email) -> list[str]:
+    return [m.body for m in mail.outbox if email in m.to]
 
 
 def signed_in_user_id(client):

@@ -3,7 +3,7 @@ import pytest
 from accounts.models import User
 from accounts.sms import ConsoleSmsSender
 
-from .helpers import PASSWORD, last_sms_code, login, signed_in_user_id
+from .helpers import PASSWORD, last_mail_code, last_sms_code, login, signed_in_user_id
 
 pytestmark = pytest.mark.django_db
 
@@ -72,13 +72,16 @@ def test_login_by_phone_code(client, resident):
     assert signed_in_user_id(client) == resident.pk
 
 
-def test_login_code_verifies_an_unverified_phone(client, make_user):
+def test_login_code_to_an_unverified_number_texts_no_code(client, make_user):
+    # An unverified number owns nothing (tests/accounts/test_unverified_addresses.py).
     user = make_user(phone="+8613800138000", phone_verified=False)
-    client.post("/accounts/login/code/", {"phone": "13800138000"})
-    client.post("/accounts/login/code/confirm/", {"code": last_sms_code()})
-    assert signed_in_user_id(client) == user.pk
+    response = client.post("/accounts/login/code/", {"phone": "13800138000"})
+    assert response.status_code == 302
+    phone, message = ConsoleSmsSender.outbox[-1]
+    assert phone == "+8613800138000"
+    assert not any(ch.isdigit() for ch in message)
     user.refresh_from_db()
-    assert user.phone_verified
+    assert not user.phone_verified
 
 
 def test_wrong_login_code_does_not_sign_in(client, resident):
@@ -156,6 +159,7 @@ def test_signup_and_login_work_with_password(client, db):
             "password2": PASSWORD,
         },
     )
+    client.post("/accounts/confirm-email/", {"code": last_mail_code("a@example.com")})
     client.post("/accounts/logout/")
     login(client, "a@example.com")
     assert signed_in_user_id(client) == User.objects.get(email="a@example.com").pk

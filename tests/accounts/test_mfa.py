@@ -40,13 +40,11 @@ def test_totp_page_is_reachable_for_a_signed_in_user(client, resident):
 
 
 def test_totp_can_be_activated_with_a_code_from_the_app(client, resident, monkeypatch):
-    from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal import auth
 
     # One fixed 30-second window, so the test never straddles two.
     monkeypatch.setattr(auth, "yield_hotp_counters_from_time", lambda: iter([58_000_000]))
-    EmailAddress.objects.create(user=resident, email=resident.email, verified=True, primary=True)
     login(client, "resident@example.com")
     page = reach_totp_page(client)
     secret = page.context["form"].secret

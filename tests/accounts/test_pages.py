@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import login
+from .helpers import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,6 @@ ENTRANCE_PAGES = [
     "/accounts/login/code/",
     "/accounts/password/reset/",
     "/accounts/password/reset/done/",
-    "/accounts/confirm-email/",
 ]
 
 MANAGE_PAGES = [
@@ -39,6 +38,21 @@ def assert_site_look(response):
 def test_entrance_pages_use_the_site_look(client, url):
     html = assert_site_look(client.get(url))
     assert "allauth-entrance" in html
+
+
+def test_email_code_page_after_signup_uses_the_site_look(client, db):
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "new@example.com",
+            "display_name": "李师傅",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert response["Location"] == "/accounts/confirm-email/"
+    html = assert_site_look(client.get(response["Location"]))
+    assert 'name="code"' in html
 
 
 def test_login_page_is_in_chinese(client):

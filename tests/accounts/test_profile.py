@@ -153,7 +153,9 @@ def test_number_taken_while_waiting_for_the_code_is_refused(client, resident, ma
     login(client, "resident@example.com")
     client.post("/accounts/phone/change/", {"phone": "13900139000"})
     code = last_sms_code("+8613900139000")
-    User.objects.create_user(email="quick@example.com", password=PASSWORD, phone="+8613900139000")
+    User.objects.create_user(
+        email="quick@example.com", password=PASSWORD, phone="+8613900139000", phone_verified=True
+    )
     response = client.post("/accounts/phone/verify/", {"code": code})
     assert response.status_code == 200
     assert response.context["form"].errors["code"]

@@ -131,3 +131,64 @@ def test_adapter_implements_allauth_phone_support():
     from allauth.account.adapter import get_adapter
 
     assert get_adapter()._has_phone_impl
+
+
+def test_addresses_are_verified_by_code_and_registration_is_not_told():
+    assert settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+    assert settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED is True
+    assert settings.ACCOUNT_PREVENT_ENUMERATION is True
+
+
+def import_production(monkeypatch, **env):
+    """config.settings.production as a process with this environment would load it."""
+    monkeypatch.setenv("SECRET_KEY", "x" * 60)
+    monkeypatch.setenv("ALLOWED_HOSTS", "linli.example")
+    for name in ("SMS_SENDER", "ALLOW_CONSOLE_SMS"):
+        if name in env:
+            monkeypatch.setenv(name, env[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+    importlib.reload(base)
+    sys.modules.pop("config.settings.production", None)
+    try:
+        return importlib.import_module("config.settings.production")
+    finally:
+        sys.modules.pop("config.settings.production", None)
+
+
+@pytest.fixture
+def restore_sms_base():
+    yield
+    for name in ("SMS_SENDER", "ALLOW_CONSOLE_SMS"):
+        os.environ.pop(name, None)
+    importlib.reload(base)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"SMS_SENDER": "accounts.sms.ConsoleSmsSender"}, {"ALLOW_CONSOLE_SMS": "yes"}],
+    ids=["default", "named", "not-1"],
+)
+def test_production_refuses_the_console_sms_sender(monkeypatch, restore_sms_base, env):
+    """It writes login codes to the log (issue #22, point 10)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="ALLOW_CONSOLE_SMS"):
+        import_production(monkeypatch, **env)
+
+
+def test_production_takes_the_console_sms_sender_when_told(monkeypatch, restore_sms_base):
+    production = import_production(monkeypatch, ALLOW_CONSOLE_SMS="1")
+    assert production.SMS_SENDER == "accounts.sms.ConsoleSmsSender"
+
+
+def test_production_takes_another_sms_sender(monkeypatch, restore_sms_base):
+    production = import_production(monkeypatch, SMS_SENDER="sms_gateway.AliyunSmsSender")
+    assert production.SMS_SENDER == "sms_gateway.AliyunSmsSender"
+
+
+def test_the_env_example_documents_the_switch():
+    from pathlib import Path
+
+    example = (Path(settings.BASE_DIR) / "site/deploy/linli.env.example").read_text()
+    assert "ALLOW_CONSOLE_SMS=" in example

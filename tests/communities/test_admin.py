@@ -1,4 +1,5 @@
 import pytest
+from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from communities.models import Community, Membership
@@ -109,6 +110,7 @@ def test_admin_verify_reject_and_role_call_the_services(
 
 def test_admin_grant_appoints_street_staff(client, superuser, tree, make_user):
     person = make_user("new-staff@example.com")
+    EmailAddress.objects.create(user=person, email=person.email, verified=True, primary=True)
     client.force_login(superuser)
     response = client.post(
         reverse("membership:add"),
@@ -119,6 +121,26 @@ def test_admin_grant_appoints_street_staff(client, superuser, tree, make_user):
     assert membership.community == tree.xinjiangkou and membership.is_verified
     client.force_login(person)
     assert client.get(reverse("membership:index")).status_code == 200
+
+
+def test_admin_grant_goes_to_the_account_that_verified_the_address(
+    client, superuser, tree, make_user
+):
+    """Someone who typed in another person's address, never verified, is not granted as them."""
+    squatter = make_user("victim@example.com")
+    EmailAddress.objects.create(user=squatter, email=squatter.email, verified=False, primary=True)
+    client.force_login(superuser)
+    grant = {"email": "victim@example.com", "community": tree.yuling.pk, "role": "staff"}
+    response = client.post(reverse("membership:add"), grant)
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    assert not Membership.objects.filter(user=squatter).exists()
+
+    victim = make_user("victim@example.com")
+    EmailAddress.objects.create(user=victim, email=victim.email, verified=True, primary=True)
+    assert client.post(reverse("membership:add"), grant).status_code == 302
+    assert Membership.objects.get(community=tree.yuling, role="staff").user == victim
+    assert not Membership.objects.filter(user=squatter).exists()
 
 
 def test_admin_grant_limits_communities_for_staff(client, street_staff, tree, make_user):

@@ -227,3 +227,17 @@ def test_managed_page_and_nav_link(client, tree, street_staff, applicant):
     client.force_login(applicant)
     assert reverse("communities:managed") not in client.get("/communities/").content.decode()
     assert client.get(reverse("communities:managed")).context["communities"] == []
+
+
+def test_requests_page_offers_no_decision_on_ones_own_request(
+    client, tree, street_staff, make_member, pending_yuling
+):
+    own = make_member(street_staff, tree.yuling, status="pending")
+    client.force_login(street_staff)
+    html = client.get(reverse("communities:requests", args=[tree.yuling.pk])).content.decode()
+    assert reverse("communities:verify", args=[pending_yuling.pk]) in html
+    assert reverse("communities:verify", args=[own.pk]) not in html
+    assert reverse("communities:reject", args=[own.pk]) not in html
+    client.post(reverse("communities:verify", args=[own.pk]), {"role": "staff"})
+    own.refresh_from_db()
+    assert own.status == "pending"

@@ -230,3 +230,37 @@ def test_grant_outside_the_area_is_refused(tree, street_staff, make_user):
         services.grant_membership(
             actor=street_staff, user=make_user(), community=tree.shifangan, role="resident"
         )
+
+
+# --- nobody verifies their own membership (issue #22) --------------------------------------------
+
+
+@pytest.mark.parametrize("superuser", [False, True])
+def test_nobody_verifies_sets_the_role_of_or_grants_their_own_membership(
+    tree, make_user, make_member, superuser
+):
+    person = make_user(is_superuser=superuser, is_staff=superuser)
+    make_member(person, tree.xinjiangkou, role="staff")  # staff of the street above
+    own = make_member(person, tree.yuling, status="pending")
+    assert not permissions.can_decide_membership(person, own)
+    assert not permissions.can_grant_membership(person, tree.yuling, person)
+    calls = [
+        lambda: services.verify_membership(actor=person, membership=own, role="staff"),
+        lambda: services.reject_membership(actor=person, membership=own, reason="不符"),
+        lambda: services.grant_membership(
+            actor=person, user=person, community=tree.yuling, role="staff"
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(NotAllowed) as info:
+            call()
+        assert info.value.code == "own_work"
+    street = Membership.objects.get(user=person, community=tree.xinjiangkou)
+    with pytest.raises(NotAllowed):
+        services.set_role(actor=person, membership=street, role="resident")
+    own.refresh_from_db()
+    assert own.status == "pending"
+    # Someone else decides: allowed.
+    other = make_user()
+    make_member(other, tree.xinjiangkou, role="staff")
+    assert services.verify_membership(actor=other, membership=own).is_verified

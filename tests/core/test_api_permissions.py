@@ -6,7 +6,6 @@ The operations are read from the OpenAPI schema, so an endpoint added without a 
 role meets the same state (an open task for a claim, a pending request to verify, ...).
 """
 
-import datetime
 import json
 
 import pytest
@@ -18,7 +17,14 @@ from wagtail.models import ModelLogEntry
 from communities.models import Membership
 from deliberation.models import Comment, Meeting
 from teams.models import ServiceRecord, TeamMembership
-from tests.deliberation.conftest import client_for, make_proposal, make_user, member, world  # noqa: F401
+from tests.deliberation.conftest import (  # noqa: F401
+    client_for,
+    make_proposal,
+    make_team,
+    make_user,
+    member,
+    world,
+)
 from tests.teams.conftest import make_task
 
 ROLES = [
@@ -54,11 +60,26 @@ def build(w):
         volunteer=w.member,
         task=held,
         team=w.team,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         hours=2,
         source="self",
         status="pending",
     )
+    # Work of one's own, which nobody decides on: the leader's hours, the staff member's
+    # request to join a team (of another team the leader leads), their own membership.
+    leader_record = ServiceRecord.objects.create(
+        volunteer=w.leader,
+        task=held,
+        team=w.team,
+        date=timezone.localdate(),
+        hours=2,
+        source="self",
+    )
+    second_team = make_team("玉岭社区互助队", community=w.yuling, leader=w.leader)
+    staff_request = TeamMembership.objects.create(team=second_team, user=w.staff, status="pending")
+    staff_membership = Membership.objects.get(user=w.staff, community=w.yuling)
+    # A sensitive task that staff gave to no team: in no team's pool.
+    secret_task = make_task(w.yuling, sensitive=True)
     join_request = TeamMembership.objects.create(
         team=w.team, user=w.resident2, role="member", status="pending"
     )
@@ -97,10 +118,14 @@ def build(w):
         "comment": comment.pk,
         "hidden_comment": hidden_comment.pk,
         "meeting": meeting.pk,
+        "leader_record": leader_record.pk,
+        "staff_request": staff_request.pk,
+        "staff_membership": staff_membership.pk,
+        "secret_task": secret_task.pk,
     }
 
 
-TODAY = datetime.date.today().isoformat()
+TODAY = timezone.localdate().isoformat()
 
 # (method, path): (path parameters -> object key, body, expected statuses in ROLES order)
 # Order of the statuses: anonymous outsider pending resident rep member leader staff admin
@@ -133,6 +158,7 @@ row("GET", P + "/tasks/{task_id}", {"task_id": "held_task"}, None, "200 200 200 
 row("POST", P + "/communities/{community_id}/tasks", {"community_id": "community"}, {"title": "修路灯", "required_skills": ["sanitation"]}, "401 403 403 403 403 403 403 201 201")
 row("POST", P + "/tasks/{task_id}/claim", {"task_id": "open_task"}, {"team": "team"}, "401 403 403 403 403 403 200 403 403")
 row("POST", P + "/tasks/{task_id}/release", {"task_id": "held_task"}, {}, "401 403 403 403 403 403 200 200 200")
+row("POST", P + "/tasks/{task_id}/dispatch", {"task_id": "secret_task"}, {"team": "team"}, "401 403 403 403 403 403 403 200 200")
 row("POST", P + "/tasks/{task_id}/updates", {"task_id": "held_task"}, {"text": "已清理一半"}, "401 403 403 403 403 201 201 201 201")
 row("POST", P + "/tasks/{task_id}/verify", {"task_id": "done_task"}, {}, "401 403 403 403 403 403 403 200 200")
 row("POST", P + "/tasks/{task_id}/reopen", {"task_id": "done_task"}, {}, "401 403 403 403 403 403 403 200 200")
@@ -176,6 +202,19 @@ row("GET", P + "/communities/{community_id}/council", {"community_id": "communit
 row("GET", P + "/communities/{community_id}/meetings", {"community_id": "community"}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/meetings/{meeting_id}", {"meeting_id": "meeting"}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/notifications", {}, None, "401 200 200 200 200 200 200 200 200")
+# fmt: on
+
+# More rows for operations above, in another state: the rules of issue #22 (a sensitive task
+# no team was given is claimed by nobody; nobody decides on their own work).
+# fmt: off
+VARIANTS = {
+    "claim a sensitive task no team was given": ("POST", P + "/tasks/{task_id}/claim", {"task_id": "secret_task"}, {"team": "team"}, "401 403 403 403 403 403 403 403 403"),
+    "approve the leader's own hours": ("POST", P + "/hours/{record_id}/approve", {"record_id": "leader_record"}, None, "401 403 403 403 403 403 403 200 200"),
+    "decline the leader's own hours": ("POST", P + "/hours/{record_id}/decline", {"record_id": "leader_record"}, {"reason": "时间不对"}, "401 403 403 403 403 403 403 200 200"),
+    "approve the staff member's own request to join": ("POST", P + "/team-memberships/{membership_id}/approve", {"membership_id": "staff_request"}, None, "401 403 403 403 403 403 200 403 200"),
+    "decline the staff member's own request to join": ("POST", P + "/team-memberships/{membership_id}/decline", {"membership_id": "staff_request"}, None, "401 403 403 403 403 403 200 403 200"),
+    "reject the staff member's own membership": ("POST", P + "/memberships/{membership_id}/reject", {"membership_id": "staff_membership"}, {"reason": "离职"}, "401 403 403 403 403 403 403 403 200"),
+}
 # fmt: on
 
 
@@ -255,6 +294,15 @@ def test_permission_matrix(world, settings, op):  # noqa: F811
     # Every state change is visible in Wagtail's audit log (at least one role made one).
     if audited and op not in NOT_AUDITED:
         assert any(audited), f"{op}: succeeded without an audit log entry"
+
+
+@pytest.mark.parametrize("label", sorted(VARIANTS))
+def test_permission_matrix_variants(world, settings, label):  # noqa: F811
+    settings.WRITE_RATE_LIMITS = {"user": None, "anonymous": None}
+    ids = build(world)
+    method, path, params, body, spec = VARIANTS[label]
+    assert (method, path) in MATRIX
+    assert observe(world, ids, method, path, params, body, []) == codes(spec)
 
 
 def test_outside_reports_do_not_hide_a_proposal(world, settings):  # noqa: F811

@@ -5,6 +5,7 @@ import datetime
 import json
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
@@ -19,7 +20,9 @@ PASSWORD = "pw-123456-token"
 
 @pytest.fixture
 def token(db):
-    User.objects.create_user(email="app@example.com", password=PASSWORD)
+    user = User.objects.create_user(email="app@example.com", password=PASSWORD)
+    # only a verified address signs in
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     response = Client().post(
         "/_allauth/app/v1/auth/login",
         data=json.dumps({"email": "app@example.com", "password": PASSWORD}),

@@ -401,9 +401,9 @@ def test_photos_type_size_and_count(world, settings, tmp_path):
     gif = SimpleUploadedFile("d.gif", _image("GIF").read(), content_type="image/gif")
     assert upload(gif).status_code == 400
 
-    from teams.models import MAX_PHOTO_BYTES
+    from core.images import MAX_IMAGE_BYTES
 
-    big = SimpleUploadedFile("e.png", b"0" * (MAX_PHOTO_BYTES + 1), content_type="image/png")
+    big = SimpleUploadedFile("e.png", b"0" * (MAX_IMAGE_BYTES + 1), content_type="image/png")
     assert upload(big).status_code == 400
 
     more = [
@@ -425,7 +425,7 @@ def test_photos_type_size_and_count(world, settings, tmp_path):
 
     detail = client.get(f"/api/v1/proposals/{proposal.pk}").json()
     assert len(detail["photos"]) == 1
-    assert detail["photos"][0]["url"].startswith("/media/proposals/")
+    assert detail["photos"][0]["url"].startswith("/photos/proposals/")
 
 
 def test_council_rules_endpoint(world):

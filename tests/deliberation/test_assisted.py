@@ -287,3 +287,35 @@ def test_the_resident_list_costs_the_same_for_many_residents(world, django_asser
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(path).content.decode()
     assert "Resident 39" in html
+
+
+# --- an assisted vote never overwrites the resident's own (issue #22) ---------------------------
+
+
+def test_vote_page_leaves_out_residents_who_voted_and_says_why_it_refuses(world):
+    from deliberation.models import Vote
+
+    from .conftest import make_proposal
+
+    proposal = make_proposal(world, status="voting")
+    services.cast_vote(actor=world.resident2, proposal=proposal, choice="oppose")
+    client = client_for(world.staff)
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    picker = page[page.index('id="assisted-vote"') :]
+    assert f'value="{world.resident3.pk}"' in picker
+    assert f'value="{world.resident2.pk}"' not in picker  # voted themselves
+    response = client.post(
+        reverse("deliberation:proposal_assisted_vote", args=[proposal.pk]),
+        {"assisted-voter": world.resident2.pk, "assisted-choice": "support"},
+        follow=True,
+    )
+    said = [str(m) for m in response.context["messages"]]
+    assert any(world.resident2.get_display_name() in m for m in said), said
+    assert Vote.objects.get(proposal=proposal, voter=world.resident2).choice == "oppose"
+    # A vote staff record is told to the resident, live.
+    client.post(
+        reverse("deliberation:proposal_assisted_vote", args=[proposal.pk]),
+        {"assisted-voter": world.resident3.pk, "assisted-choice": "support"},
+    )
+    notice = Event.objects.get(topic=f"user:{world.resident3.pk}", type="proposal.vote_recorded")
+    assert notice.data["choice"] == "support"

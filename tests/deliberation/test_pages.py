@@ -1081,8 +1081,10 @@ def test_junk_input_never_breaks_a_page(world):
     )
     huge = str(10**30)
     anon = client_for(None)
-    for query in ({"q": "\x00"}, {"q": "垃" * 500}, {"page": "\x00"}, {"status": "<x>"}):
+    for query in ({"q": "垃" * 500}, {"status": "<x>"}):
         assert anon.get(url("council", world.yuling.pk), query).status_code == 200
+    for query in ({"q": "\x00"}, {"page": "\x00"}):  # control characters: core/inputs.py
+        assert anon.get(url("council", world.yuling.pk), query).status_code == 400
     assert anon.get(proposal.get_absolute_url(), {"comments": "-1"}).status_code == 200
 
     staff = client_for(world.staff)

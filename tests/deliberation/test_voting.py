@@ -337,3 +337,54 @@ def test_own_votes_are_audited_in_the_same_transaction(world):
     with pytest.raises(Conflict):
         services.cast_vote(actor=world.resident, proposal=proposal, choice="abstain")
     assert ModelLogEntry.objects.filter(action="linli.vote.cast").count() == 2
+
+
+# --- an assisted vote never overwrites the resident's own (issue #22) ---------------------------
+
+
+def test_an_assisted_vote_never_replaces_the_residents_own_vote(world):
+    proposal = make_proposal(world, status="voting")
+    services.cast_vote(actor=world.resident2, proposal=proposal, choice="oppose")
+    with pytest.raises(Conflict) as info:
+        services.cast_vote(
+            actor=world.staff, proposal=proposal, choice="support", voter=world.resident2
+        )
+    assert info.value.code == "own_vote"
+    vote = Vote.objects.get(proposal=proposal, voter=world.resident2)
+    assert (vote.choice, vote.assisted, vote.recorded_by) == ("oppose", False, None)
+    assert not ModelLogEntry.objects.filter(action="linli.vote.assisted").exists()
+    assert not Event.objects.filter(type="proposal.vote_recorded").exists()
+    # Through the API: 409 with the reason, the row unchanged.
+    response = client_for(world.staff).put(
+        f"/api/v1/proposals/{proposal.pk}/vote",
+        {"choice": "support", "voter": world.resident2.pk},
+        "application/json",
+    )
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "own_vote"
+    assert Vote.objects.get(proposal=proposal, voter=world.resident2).choice == "oppose"
+
+
+def test_an_assisted_vote_may_replace_an_assisted_one_and_the_resident_is_told(world):
+    proposal = make_proposal(world, status="voting")
+    services.cast_vote(
+        actor=world.staff, proposal=proposal, choice="support", voter=world.resident3
+    )
+    services.cast_vote(
+        actor=world.street_staff, proposal=proposal, choice="abstain", voter=world.resident3
+    )
+    vote = Vote.objects.get(proposal=proposal, voter=world.resident3)
+    assert (vote.choice, vote.assisted, vote.recorded_by) == ("abstain", True, world.street_staff)
+    notices = list(
+        Event.objects.filter(
+            topic=f"user:{world.resident3.pk}", type="proposal.vote_recorded"
+        ).order_by("id")
+    )
+    assert [n.data["choice"] for n in notices] == ["support", "abstain"]
+    assert notices[0].data["recorded_by"]["id"] == world.staff.pk
+    assert proposal.title in notices[0].data["text"]
+    assert notices[0].data["url"] == proposal.get_absolute_url()
+    # Their own vote, cast later, replaces the assisted one (and tells nobody).
+    services.cast_vote(actor=world.resident3, proposal=proposal, choice="oppose")
+    assert Vote.objects.get(proposal=proposal, voter=world.resident3).assisted is False
+    assert Event.objects.filter(type="proposal.vote_recorded").count() == 2

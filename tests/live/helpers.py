@@ -24,7 +24,16 @@ def session_cookie(user) -> str:
 
 
 def app_session_token(email: str, password: str = PASSWORD) -> str:
-    """Log in through allauth headless (app client) and return its session token."""
+    """Log in through allauth headless (app client) and return its session token (the
+    address verified first: an unverified one cannot log in)."""
+    from allauth.account.models import EmailAddress
+
+    from accounts.models import User
+
+    user = User.objects.get(email=email)
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
     response = Client().post(
         "/_allauth/app/v1/auth/login",
         data=json.dumps({"email": email, "password": password}),

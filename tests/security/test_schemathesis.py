@@ -10,6 +10,7 @@ import json
 
 import pytest
 import schemathesis
+from allauth.account.models import EmailAddress
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -35,6 +36,9 @@ def hostile(world, settings):  # noqa: F811
     settings.DELIBERATION_RATE_LIMITS = dict.fromkeys(("proposal", "comment", "vote", "report"))
     make_task(world.yuling, team=world.team, status="claimed")
     make_task(world.yuling)
+    EmailAddress.objects.create(  # only a verified address signs in
+        user=world.staff, email=world.staff.email, verified=True, primary=True
+    )
     response = Client().post(
         "/_allauth/app/v1/auth/login",
         data=json.dumps({"email": "staff@example.com", "password": "pw-123456"}),

@@ -47,6 +47,8 @@ import django
 
 django.setup()
 
+from allauth.account.models import EmailAddress
+
 from accounts.models import User
 from communities.models import Community, Membership
 from live.models import Event
@@ -64,6 +66,8 @@ leader = User.objects.create_user(
     email=f"leader-{label}@example.com", password=password, display_name=f"队长 {label}"
 )
 Membership.objects.create(user=leader, community=yuling, role="resident", status="verified")
+for person in (staff, leader):  # only a verified address signs in
+    EmailAddress.objects.create(user=person, email=person.email, verified=True, primary=True)
 team = Team.objects.create(name=f"玉岭社区环境志愿服务队 {label}")
 team.skills.add(Skill.objects.get(slug="sanitation"))
 team.communities.add(yuling)

@@ -163,3 +163,54 @@ def test_staff_edit_keeps_communities_they_do_not_run(admin_world):
     assert w.team.description == "新的介绍"
     assert set(w.team.communities.all()) == {w.yuling, w.other}
     assert list(w.team.memberships.order_by("pk")) == members
+
+
+# --- nobody approves their own membership, here neither (issue #22) ------------------------------
+
+
+def _team_form(w, rows):
+    data = {
+        "name": w.team.name,
+        "description": w.team.description,
+        "skills": list(w.team.skills.values_list("pk", flat=True)),
+        "communities": [w.yuling.pk],
+        "active": "on",
+        "memberships-TOTAL_FORMS": str(len(rows)),
+        "memberships-INITIAL_FORMS": str(sum(1 for r in rows if r.get("id"))),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for key, value in {"id": "", "ORDER": i, "DELETE": "", **row}.items():
+            data[f"memberships-{i}-{key}"] = value
+    return data
+
+
+def _rows(w):
+    return [
+        {"id": m.pk, "user": m.user_id, "role": m.role, "status": m.status}
+        for m in w.team.memberships.order_by("pk")
+    ]
+
+
+def test_staff_cannot_make_themselves_members_in_the_team_admin(admin_world):
+    w = admin_world
+    edit = reverse("teams_team:edit", args=[w.team.pk])
+    joined = _rows(w) + [{"user": w.staff.pk, "role": "leader", "status": "active"}]
+    response = client_for(w.staff).post(edit, _team_form(w, joined))
+    assert response.status_code == 200  # the form comes back with the error
+    assert not w.team.memberships.filter(user=w.staff).exists()
+    # Their pending request is not approved here either; someone else's is.
+    from teams.models import TeamMembership
+
+    own = TeamMembership.objects.create(team=w.team, user=w.staff, status="pending")
+    rows = [dict(r, status="active") if r["id"] == own.pk else r for r in _rows(w)]
+    assert client_for(w.staff).post(edit, _team_form(w, rows)).status_code == 200
+    own.refresh_from_db()
+    assert own.status == "pending"
+    w.superuser.is_staff = True
+    w.superuser.save()
+    response = client_for(w.superuser).post(edit, _team_form(w, rows))
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert own.status == "active"

@@ -238,7 +238,7 @@ def test_photo_updates(world, settings, tmp_path):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "in_progress"
-    assert body["update"]["photo"].startswith("/media/task-updates/")
+    assert body["update"]["photo"].startswith("/photos/task-updates/")
     fake = SimpleUploadedFile("p.png", b"not an image at all", content_type="image/png")
     response = client.post(path, {"text": "x", "photo": fake})
     assert response.status_code == 400

@@ -73,3 +73,35 @@ def test_api_join_and_approve(world):
     assert response.status_code == 200
     assert response.json()["status"] == "active"
     assert client_for(None).post(f"/api/v1/teams/{world.team.pk}/join").status_code == 401
+
+
+# --- nobody approves their own membership (issue #22) --------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["staff", "superuser"])
+def test_staff_who_join_a_team_do_not_decide_their_own_request(world, who):
+    from django.urls import reverse
+
+    from communities.models import Membership
+
+    user = getattr(world, who)
+    if who == "superuser":  # a superuser joins like anyone: as a verified resident
+        Membership.objects.create(user=user, community=world.yuling, status="verified")
+    own = services.request_team_membership(actor=user, team=world.team)
+    for decide in (services.approve_team_membership, services.decline_team_membership):
+        with pytest.raises(NotAllowed) as info:
+            decide(actor=user, membership=own)
+        assert info.value.code == "own_work"
+    response = client_for(user).post(
+        f"/api/v1/team-memberships/{own.pk}/approve", "{}", content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["code"] == "own_work"
+    # The team page lists the request without buttons; a forged POST changes nothing.
+    action = reverse("teams:membership_decide", args=[world.team.pk, own.pk])
+    html = client_for(user).get(reverse("teams:team_detail", args=[world.team.pk]))
+    assert action not in html.content.decode()
+    client_for(user).post(action, {"decision": "approve"})
+    own.refresh_from_db()
+    assert own.status == "pending" and not is_team_member(user, world.team)
+    services.approve_team_membership(actor=world.leader, membership=own)
+    assert is_team_member(user, world.team)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from config.errors import Conflict, NotAllowed
 from live.models import Event
+from teams import permissions as perms
 from teams import services
 from teams.models import Need, Task
 
@@ -101,3 +102,20 @@ def test_api_need_fields_and_unknown_community(world):
     )
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_staff_do_not_accept_their_own_request_for_help(world):
+    # Issue #22: nobody approves their own work.
+    from django.urls import reverse
+
+    own = services.file_need(
+        actor=world.staff, community=world.yuling, category="repairs", description="水管漏水"
+    )
+    assert not perms.can_decide_need(world.staff, own)
+    with pytest.raises(NotAllowed):
+        services.accept_need(actor=world.staff, need=own)
+    with pytest.raises(NotAllowed):
+        services.decline_need(actor=world.staff, need=own, reason="不需要")
+    page = client_for(world.staff).get(reverse("teams:dispatch")).content.decode()
+    assert reverse("teams:need_accept", args=[own.pk]) not in page
+    assert services.accept_need(actor=world.street_staff, need=own).need_id == own.pk

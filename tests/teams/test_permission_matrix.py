@@ -4,15 +4,13 @@ Roles: anonymous, resident, pending resident, other community's resident, team m
 (volunteer), team leader, other team's leader, staff, superuser.
 """
 
-import datetime
-
 import pytest
 from django.utils import timezone
 
 from config.errors import NotAllowed
 from teams import permissions as perms
 from teams import services
-from teams.models import Need, ServiceRecord
+from teams.models import Need, ServiceRecord, TeamMembership
 
 from .conftest import ROLES, client_for, make_task
 
@@ -21,16 +19,26 @@ def _claimed(w, status="claimed"):
     return make_task(w.yuling, team=w.team, status=status, claimed_at=timezone.now())
 
 
-def _record(w):
+def _record(w, volunteer=None):
     task = _claimed(w, "in_progress")
     return ServiceRecord.objects.create(
-        volunteer=w.volunteer,
+        volunteer=volunteer or w.volunteer,
         task=task,
         team=w.team,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         hours=2,
         source="self",
     )
+
+
+def _staff_record(w):
+    """Hours of the staff member, who joined the team: nobody reviews their own."""
+    TeamMembership.objects.create(team=w.team, user=w.staff, status="active")
+    return _record(w, w.staff)
+
+
+def _request(w, user):
+    return TeamMembership.objects.create(team=w.team, user=user, status="pending")
 
 
 def _need(w):
@@ -56,6 +64,27 @@ ACTIONS = {
         lambda w, c: ("post", f"/api/v1/tasks/{c.pk}/claim", {"team": w.team.pk}),
         200,
         {"leader"},
+    ),
+    "claim_sensitive": (  # no team was given it: it is in nobody's pool
+        lambda w: make_task(w.yuling, sensitive=True),
+        lambda w, u, c: services.claim_task(actor=u, task=c, team=w.team),
+        lambda w, c: ("post", f"/api/v1/tasks/{c.pk}/claim", {"team": w.team.pk}),
+        200,
+        set(),
+    ),
+    "claim_dispatched_sensitive": (
+        lambda w: make_task(w.yuling, sensitive=True, dispatched_team=w.team),
+        lambda w, u, c: services.claim_task(actor=u, task=c, team=w.team),
+        lambda w, c: ("post", f"/api/v1/tasks/{c.pk}/claim", {"team": w.team.pk}),
+        200,
+        {"leader"},
+    ),
+    "dispatch": (
+        lambda w: make_task(w.yuling, sensitive=True),
+        lambda w, u, c: services.dispatch_task(actor=u, task=c, team=w.team),
+        lambda w, c: ("post", f"/api/v1/tasks/{c.pk}/dispatch", {"team": w.team.pk}),
+        200,
+        {"staff", "superuser"},
     ),
     "release": (
         _claimed,
@@ -112,13 +141,11 @@ ACTIONS = {
     ),
     "log_hours": (
         lambda w: _claimed(w, "in_progress"),
-        lambda w, u, c: services.log_hours(
-            actor=u, task=c, hours="2.5", date=datetime.date.today()
-        ),
+        lambda w, u, c: services.log_hours(actor=u, task=c, hours="2.5", date=timezone.localdate()),
         lambda w, c: (
             "post",
             f"/api/v1/tasks/{c.pk}/hours",
-            {"hours": "2.5", "date": datetime.date.today().isoformat()},
+            {"hours": "2.5", "date": timezone.localdate().isoformat()},
         ),
         201,
         {"volunteer", "leader"},
@@ -136,6 +163,41 @@ ACTIONS = {
         lambda w, c: ("post", f"/api/v1/hours/{c.pk}/decline", {"reason": "时长有误"}),
         200,
         {"leader", "staff", "superuser"},
+    ),
+    "approve_staff_hours": (
+        _staff_record,
+        lambda w, u, c: services.approve_hours(actor=u, record=c),
+        lambda w, c: ("post", f"/api/v1/hours/{c.pk}/approve", {}),
+        200,
+        {"leader", "superuser"},
+    ),
+    "decline_leader_hours": (
+        lambda w: _record(w, w.leader),
+        lambda w, u, c: services.decline_hours(actor=u, record=c, reason="时长有误"),
+        lambda w, c: ("post", f"/api/v1/hours/{c.pk}/decline", {"reason": "时长有误"}),
+        200,
+        {"staff", "superuser"},
+    ),
+    "approve_membership": (
+        lambda w: _request(w, w.resident),
+        lambda w, u, c: services.approve_team_membership(actor=u, membership=c),
+        lambda w, c: ("post", f"/api/v1/team-memberships/{c.pk}/approve", {}),
+        200,
+        {"leader", "staff", "superuser"},
+    ),
+    "approve_staff_membership": (
+        lambda w: _request(w, w.staff),
+        lambda w, u, c: services.approve_team_membership(actor=u, membership=c),
+        lambda w, c: ("post", f"/api/v1/team-memberships/{c.pk}/approve", {}),
+        200,
+        {"leader", "superuser"},
+    ),
+    "decline_superuser_membership": (
+        lambda w: _request(w, w.superuser),
+        lambda w, u, c: services.decline_team_membership(actor=u, membership=c),
+        lambda w, c: ("post", f"/api/v1/team-memberships/{c.pk}/decline", {}),
+        200,
+        {"leader", "staff"},
     ),
     "file_need": (
         lambda w: w.yuling,
@@ -227,6 +289,16 @@ def test_can_functions_agree_with_matrix(world, role):
     assert perms.can_file_need(user, world.yuling) == (
         role in {"resident", "volunteer", "leader", "other_leader", "staff"}
     )
+    # Nobody decides on their own work; a sensitive task no team was given is in no pool.
+    secret = make_task(world.yuling, sensitive=True)
+    assert not perms.can_claim(user, secret, world.team)
+    assert perms.can_dispatch(user, secret) == (role in {"staff", "superuser"})
+    assert not perms.can_dispatch(user, claimed)
+    own = _record(world, user) if role not in ("anonymous",) else None
+    if own is not None:
+        assert not perms.can_review_hours(user, own)
+        request = TeamMembership(team=world.other_team, user=user, status="pending")
+        assert not perms.can_decide_team_membership(user, request)
     # State matters too: nobody claims a claimed task or verifies an open one.
     assert not perms.can_claim(user, claimed, world.team)
     assert not perms.can_verify(user, open_task)

@@ -143,7 +143,7 @@ def test_claim_of_a_staff_task_looks_up_no_proposal(world, pushes):
 
 
 def test_sensitive_announcement_is_redacted_outside_the_task_topic(world, pushes):
-    task = make_task(world.yuling, sensitive=True, title="家暴求助")
+    task = make_task(world.yuling, sensitive=True, title="家暴求助", dispatched_team=world.team)
     services.claim_task(actor=world.leader, task=task, team=world.team)
     by_topic = {e.topic: e.data for e in Event.objects.filter(type="task.claimed")}
     assert by_topic[f"task:{task.pk}"]["title"] == "家暴求助"

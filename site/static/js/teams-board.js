@@ -60,6 +60,9 @@
       } else if (li) {
         li.parentNode.removeChild(li);
       }
+    } else if (ev.type === "task.released" && data.sensitive) {
+      // A sensitive task given back goes to staff, never to the open list.
+      if (li) { li.parentNode.removeChild(li); li = null; }
     } else if (data.status === "open") {
       if (!li && (ev.type === "task.dispatched" || ev.type === "task.alert" ||
                   ev.type === "task.released" || ev.type === "task.reopened" ||
