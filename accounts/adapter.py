@@ -67,6 +67,14 @@ class AccountAdapter(DefaultAccountAdapter):
         return get_random_string(6, allowed_chars="0123456789")
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        # Every code allauth texts passes here: sign-up, login, reauthentication and the change
+        # of number on the page and in the app API (whose input ACCOUNT_FORMS does not reach).
+        # A number another account verified is that account's: its owner is told someone tried,
+        # as allauth does at sign-up, and no code that could take it over is sent.
+        owner = self.get_user_by_phone(phone)
+        if owner is not None and owner.pk != getattr(user, "pk", None):
+            self.send_account_already_exists_sms(phone)
+            return
         send_sms(
             phone=phone,
             message=gettext("Linli verification code: %(code)s. Do not share it with anyone.")
@@ -116,6 +124,17 @@ class AccountAdapter(DefaultAccountAdapter):
                 email,
                 {"request": self.request, "signup_url": signup_url},
             )
+
+    def send_confirmation_mail(self, request, emailconfirmation, signup: bool) -> None:
+        # Adding an address another account verified answers as for a new one (enumeration
+        # prevention) and can never be verified: its owner is told someone tried, as allauth
+        # does at sign-up, instead of getting a code that verifies nothing.
+        address = emailconfirmation.email_address
+        owner = User.objects.email_owner(address.email)
+        if owner is not None and owner.pk != address.user_id:
+            self.send_account_already_exists_mail(address.email)
+            return
+        super().send_confirmation_mail(request, emailconfirmation, signup)
 
     def send_password_reset_mail(self, user, email: str, context: dict) -> None:
         # Only the account that verified the address may be reset through it.

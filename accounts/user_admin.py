@@ -3,6 +3,7 @@
 LinliUsersAppConfig (accounts/apps.py) points wagtail.users at LinliUserViewSet.
 """
 
+from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,8 @@ from .adapter import PHONE_TAKEN_MESSAGE
 from .models import User
 from .phones import normalize_phone
 
+# allauth's own wording (already translated).
+EMAIL_TAKEN_MESSAGE = DefaultAccountAdapter.error_messages["email_taken"]
 PROFILE_FIELDS = ["display_name", "phone", "phone_verified"]
 
 
@@ -24,7 +27,27 @@ class _LinliUserFormMixin:
     """Drops Wagtail's required first/last name; cleans e-mail and phone like the site does."""
 
     def clean_email(self):
-        return (self.cleaned_data.get("email") or "").strip().lower()
+        self.typed_email = (self.cleaned_data.get("email") or "").strip().lower()
+        return self.typed_email
+
+    def clean(self):
+        # Wagtail refuses an address that any other account holds ("duplicate_username"), but
+        # one held unverified owns nothing (accounts.adapter): only an address another account
+        # verified is refused, as a typing mistake that staff are told about.
+        cleaned_data = super().clean()
+        errors = self.errors.get("email")
+        if errors is not None:
+            kept = [error for error in errors.as_data() if error.code != "duplicate_username"]
+            if not kept:
+                del self.errors["email"]
+                cleaned_data["email"] = self.typed_email
+            elif len(kept) < len(errors):
+                self.errors["email"] = self.error_class(kept)
+        email = cleaned_data.get("email")
+        owner = User.objects.email_owner(email) if email else None
+        if owner is not None and owner.pk != self.instance.pk:
+            self.add_error("email", forms.ValidationError(EMAIL_TAKEN_MESSAGE, code="email_taken"))
+        return cleaned_data
 
     def clean_phone(self):
         value = (self.cleaned_data.get("phone") or "").strip()

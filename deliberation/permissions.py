@@ -148,20 +148,35 @@ def may_review(user, proposal: Proposal) -> bool:
     return is_council_staff(user, proposal)
 
 
+def is_own_proposal(user, proposal: Proposal) -> bool:
+    """The user wrote the proposal or filed it for a resident (no one judges it: see below)."""
+    return is_author(user, proposal) or (
+        is_signed_in(user)
+        and proposal.recorded_by_id is not None
+        and proposal.recorded_by_id == user.pk
+    )
+
+
+def may_judge(user, proposal: Proposal) -> bool:
+    """Publishing, returning, hiding, restoring and deciding a proposal: staff, never on a
+    proposal they wrote or filed themselves (superusers neither)."""
+    return not is_own_proposal(user, proposal) and may_review(user, proposal)
+
+
 def can_publish(user, proposal: Proposal) -> bool:
-    return proposal.status == "submitted" and may_review(user, proposal)
+    return proposal.status == "submitted" and may_judge(user, proposal)
 
 
 def can_return(user, proposal: Proposal) -> bool:
-    return proposal.status == "submitted" and may_review(user, proposal)
+    return proposal.status == "submitted" and may_judge(user, proposal)
 
 
 def can_hide(user, proposal: Proposal) -> bool:
-    return not proposal.hidden and may_review(user, proposal)
+    return not proposal.hidden and may_judge(user, proposal)
 
 
 def can_restore(user, proposal: Proposal) -> bool:
-    return proposal.hidden and may_review(user, proposal)
+    return proposal.hidden and may_judge(user, proposal)
 
 
 def can_open_voting(user, proposal: Proposal) -> bool:
@@ -169,7 +184,7 @@ def can_open_voting(user, proposal: Proposal) -> bool:
 
 
 def can_decide(user, proposal: Proposal) -> bool:
-    return proposal.status == "voting" and may_review(user, proposal)
+    return proposal.status == "voting" and may_judge(user, proposal)
 
 
 # --- voting ------------------------------------------------------------------------------------
@@ -202,11 +217,12 @@ def can_vote(user, proposal: Proposal, now=None) -> bool:
 
 
 def may_record_vote_for(user, proposal: Proposal, voter) -> bool:
-    """Staff record a vote for an eligible resident who cannot use a phone."""
+    """Staff record a vote for an eligible resident who cannot use a phone, never on a
+    proposal of their own (they would be collecting votes for their own work)."""
     return (
         voter is not None
         and getattr(voter, "pk", None) != getattr(user, "pk", None)
-        and may_review(user, proposal)
+        and may_judge(user, proposal)
         and is_eligible_voter(voter, proposal.council)
     )
 
@@ -248,11 +264,20 @@ def can_report(user, target) -> bool:
     return target.author_id != user.pk and can_view_proposal(user, target)
 
 
-def can_moderate(user, obj) -> bool:
-    """Hide / restore comments and proposals."""
+def is_own_content(user, obj) -> bool:
+    """A comment the user wrote or one on a proposal of their own, or their own proposal."""
     if isinstance(obj, Comment):
+        if is_signed_in(user) and obj.author_id == user.pk:
+            return True
         obj = obj.proposal
-    return is_council_staff(user, obj)
+    return is_own_proposal(user, obj)
+
+
+def can_moderate(user, obj) -> bool:
+    """Hide / restore comments and proposals: staff, never their own content nor comments on
+    their own proposal (that would be judging the debate about their own work)."""
+    proposal = obj.proposal if isinstance(obj, Comment) else obj
+    return not is_own_content(user, obj) and is_council_staff(user, proposal)
 
 
 def can_follow(user, proposal: Proposal) -> bool:

@@ -477,10 +477,19 @@ def submit_proposal(*, actor, proposal: Proposal) -> Proposal:
     return proposal
 
 
+def _judge_guard(actor, proposal: Proposal, message) -> None:
+    """Staff judge proposals (perms.may_judge), never one they wrote or filed themselves."""
+    if perms.may_review(actor, proposal) and perms.is_own_proposal(actor, proposal):
+        raise NotAllowed(
+            _("Another staff member must do this: the proposal is your own."), code="own_work"
+        )
+    if not perms.may_judge(actor, proposal):
+        raise NotAllowed(message)
+
+
 def publish_proposal(*, actor, proposal: Proposal) -> Proposal:
     """Staff: submitted -> discussion. Everyone can see it from now on."""
-    if not perms.may_review(actor, proposal):
-        raise NotAllowed(_("Only community staff can publish proposals."))
+    _judge_guard(actor, proposal, _("Only community staff can publish proposals."))
     with transaction.atomic():
         _locked(proposal)
         if proposal.status != S.SUBMITTED:
@@ -519,8 +528,7 @@ def publish_proposal(*, actor, proposal: Proposal) -> Proposal:
 
 def return_proposal(*, actor, proposal: Proposal, reason) -> Proposal:
     """Staff send a submitted proposal back to its author as a draft, saying why."""
-    if not perms.may_review(actor, proposal):
-        raise NotAllowed(_("Only community staff can return proposals."))
+    _judge_guard(actor, proposal, _("Only community staff can return proposals."))
     reason = clean_text(reason, field="reason", max_length=500)
     with transaction.atomic():
         _locked(proposal)
@@ -568,8 +576,7 @@ def _close_reports(*, actor, status: str, proposal=None, comment=None) -> int:
 
 def hide_proposal(*, actor, proposal: Proposal, reason) -> Proposal:
     """Staff hide a proposal from everyone but its author and staff, with a reason."""
-    if not perms.may_review(actor, proposal):
-        raise NotAllowed(_("Only community staff can hide proposals."))
+    _judge_guard(actor, proposal, _("Only community staff can hide proposals."))
     reason = clean_text(reason, field="reason", max_length=500)
     with transaction.atomic():
         _locked(proposal)
@@ -597,8 +604,7 @@ def hide_proposal(*, actor, proposal: Proposal, reason) -> Proposal:
 
 def restore_proposal(*, actor, proposal: Proposal, reason="") -> Proposal:
     """Staff show a hidden proposal again; open reports on it are dismissed."""
-    if not perms.may_review(actor, proposal):
-        raise NotAllowed(_("Only community staff can restore proposals."))
+    _judge_guard(actor, proposal, _("Only community staff can restore proposals."))
     reason = clean_text(reason, field="reason", max_length=500, required=False)
     with transaction.atomic():
         _locked(proposal)
@@ -703,6 +709,11 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
     if choice not in Vote.Choice.values:
         raise ValidationError({"choice": [gettext("Choose support, oppose or abstain.")]})
     if assisted:
+        if perms.may_review(actor, proposal) and perms.is_own_proposal(actor, proposal):
+            raise NotAllowed(
+                _("Another staff member must do this: the proposal is your own."),
+                code="own_work",
+            )
         if not perms.may_record_vote_for(actor, proposal, voter):
             raise NotAllowed(_("Staff can record votes only for eligible residents."))
     elif not perms.may_vote(actor, proposal):
@@ -965,8 +976,7 @@ def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
     The tally is counted from the vote rows under the proposal's row lock; accepting creates
     the follow-up task in the same transaction. A second decision gets 409.
     """
-    if not perms.may_review(actor, proposal):
-        raise NotAllowed(_("Only community staff can record the decision."))
+    _judge_guard(actor, proposal, _("Only community staff can record the decision."))
     note = clean_text(outcome, field="outcome", max_length=1500, required=False)
     with transaction.atomic():
         _locked(proposal)
@@ -1102,9 +1112,18 @@ def add_comment(*, actor, proposal: Proposal, body, parent: Comment | None = Non
     return comment
 
 
-def hide_comment(*, actor, comment: Comment, reason) -> Comment:
+def _moderation_guard(actor, comment: Comment, message) -> None:
+    if perms.is_council_staff(actor, comment.proposal) and perms.is_own_content(actor, comment):
+        raise NotAllowed(
+            _("Another staff member must do this: the comment or its proposal is your own."),
+            code="own_work",
+        )
     if not perms.can_moderate(actor, comment):
-        raise NotAllowed(_("Only community staff can hide comments."))
+        raise NotAllowed(message)
+
+
+def hide_comment(*, actor, comment: Comment, reason) -> Comment:
+    _moderation_guard(actor, comment, _("Only community staff can hide comments."))
     reason = clean_text(reason, field="reason", max_length=500)
     with transaction.atomic():
         Comment.objects.filter(pk=comment.pk).update(
@@ -1123,8 +1142,7 @@ def hide_comment(*, actor, comment: Comment, reason) -> Comment:
 
 
 def restore_comment(*, actor, comment: Comment, reason="") -> Comment:
-    if not perms.can_moderate(actor, comment):
-        raise NotAllowed(_("Only community staff can restore comments."))
+    _moderation_guard(actor, comment, _("Only community staff can restore comments."))
     reason = clean_text(reason, field="reason", max_length=500, required=False)
     with transaction.atomic():
         updated = Comment.objects.filter(pk=comment.pk, hidden=True).update(
@@ -1360,6 +1378,10 @@ def record_decision(*, actor, meeting: Meeting, proposal: Proposal, decision) ->
     _meeting_guard(actor, meeting.council)
     if proposal.council_id != meeting.council_id:
         raise ValidationError({"proposal": [gettext("Choose a proposal of this council.")]})
+    if perms.is_own_proposal(actor, proposal):
+        raise NotAllowed(
+            _("Another staff member must do this: the proposal is your own."), code="own_work"
+        )
     decision = clean_text(decision, field="decision", max_length=2000)
     with transaction.atomic():
         item, _created = AgendaItem.objects.get_or_create(

@@ -405,18 +405,23 @@ def _proposal_context(request, proposal: Proposal, **bound):
         forms["comment_form"] = bound.get("comment_form") or CommentForm()
     if can_vote:
         forms["vote_form"] = bound.get("vote_form") or VoteForm()
+    # Staff judge others' proposals only (perms.may_judge): no buttons on their own.
+    judge = staff and not perms.is_own_proposal(user, proposal)
     if staff:
-        if proposal.status == "submitted":
+        if judge and proposal.status == "submitted":
             forms["return_form"] = bound.get("return_form") or RequiredReasonForm(prefix="return")
-        if proposal.hidden:
+        if judge and proposal.hidden:
             forms["restore_form"] = bound.get("restore_form") or ReasonForm(prefix="restore")
-        else:
+        elif judge:
             forms["hide_form"] = bound.get("hide_form") or RequiredReasonForm(prefix="hide")
         if proposal.status == "discussion" and not proposal.hidden:
             forms["voting_form"] = bound.get("voting_form") or OpenVotingForm(prefix="voting")
         if proposal.status == "voting":
-            forms["decision_form"] = bound.get("decision_form") or DecisionForm(prefix="decision")
-            if proposal.voting_is_open(now):
+            if judge:
+                forms["decision_form"] = bound.get("decision_form") or DecisionForm(
+                    prefix="decision"
+                )
+            if judge and proposal.voting_is_open(now):
                 forms["assisted_form"] = bound.get("assisted_form") or AssistedVoteForm(
                     prefix="assisted",
                     voters=_assisted_voters(council, user).exclude(
@@ -456,7 +461,9 @@ def _proposal_context(request, proposal: Proposal, **bound):
         "can_follow": signed_in,
         "can_edit": perms.can_edit(user, proposal),
         "can_submit": perms.can_submit(user, proposal),
-        "can_publish": staff and proposal.status == "submitted",
+        "can_publish": judge and proposal.status == "submitted",
+        # perms.can_moderate: never comments of one's own or on one's own proposal.
+        "moderates_comments": judge,
         "can_comment": can_comment,
         "can_report_comments": can_report_comments,
         "threads": threads,

@@ -269,7 +269,7 @@ class ProposalActionForm(CleanInputMixin, forms.Form):
         "open_voting": (_("Open the vote"), perms.can_open_voting),
         "assisted_vote": (
             _("Record the vote of a resident who cannot use a phone"),
-            lambda user, p: p.voting_is_open() and perms.may_review(user, p),
+            lambda user, p: p.voting_is_open() and perms.may_judge(user, p),
         ),
         "decide": (_("Close the vote and record the decision"), perms.can_decide),
         "hide": (_("Hide it (say why)"), perms.can_hide),

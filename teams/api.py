@@ -369,17 +369,24 @@ def cancel_task(request, task_id: int):
 # --- hours -------------------------------------------------------------------------------------
 
 
-def record_out(record: ServiceRecord) -> dict:
+def record_out(record: ServiceRecord, user) -> dict:
+    """A record as `user` may read it now: the task's title and the note (what was done on the
+    case) only while they may see the task's details (a team that gave a sensitive task back
+    still reviews its hours, without reading the case)."""
     day_hours = services.day_totals([record]).get((record.volunteer_id, record.date))
+    visible = task_details_checker(user)(record.task)
     return {
         "day_hours": services.hours_text(day_hours) if day_hours is not None else None,
         "id": record.pk,
         "status": record.status,
         "hours": str(record.hours),
         "date": record.date,
-        "note": record.note,
+        "note": record.note if visible else "",
         "source": record.source,
-        "task": {"id": record.task_id, "name": record.task.title},
+        "task": {
+            "id": record.task_id,
+            "name": record.task.title if visible else _("Confidential task"),
+        },
         "team": _ref(record.team),
         "volunteer": _person(record.volunteer),
         "reviewer": _person(record.reviewer),
@@ -414,21 +421,21 @@ def log_hours(request, task_id: int, payload: HoursIn):
         note=payload.note,
         volunteer=volunteer,
     )
-    return Status(201, record_out(_get(_records(), record.pk)))
+    return Status(201, record_out(_get(_records(), record.pk), request.user))
 
 
 @router.post("/hours/{record_id}/approve", response=ServiceRecordOut, summary="Approve hours")
 def approve_hours(request, record_id: int):
     record = _get(_records(), record_id)
     record = services.approve_hours(actor=request.user, record=record)
-    return record_out(_get(_records(), record.pk))
+    return record_out(_get(_records(), record.pk), request.user)
 
 
 @router.post("/hours/{record_id}/decline", response=ServiceRecordOut, summary="Decline hours")
 def decline_hours(request, record_id: int, payload: TaskReasonIn):
     record = _get(_records(), record_id)
     record = services.decline_hours(actor=request.user, record=record, reason=payload.reason)
-    return record_out(_get(_records(), record.pk))
+    return record_out(_get(_records(), record.pk), request.user)
 
 
 # --- teams -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from wagtail.models import ReferenceIndex
 
 from communities.models import Community
 
@@ -167,6 +168,9 @@ def _load_teams(users, stdout):
                 user=user,
                 defaults={"role": role, "status": TeamMembership.Status.ACTIVE},
             )
+        # Memberships are the team's child rows: Wagtail indexes them with the team, which was
+        # saved before they existed, so a second load would otherwise index them then.
+        ReferenceIndex.create_or_update_for_object(team)
         teams[name] = team
     stdout.write(f"  teams: {len(teams)}")
     return teams

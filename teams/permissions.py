@@ -23,7 +23,7 @@ from communities.permissions import (  # noqa: F401  (assisted filing, asked thr
     staffed_communities,
 )
 
-from .models import Need, ServiceRecord, Task, Team, TeamMembership
+from .models import Need, ServiceRecord, Task, TaskUpdate, Team, TeamMembership
 
 ACTIVE = TeamMembership.Status.ACTIVE
 LEADER = TeamMembership.Role.LEADER
@@ -252,8 +252,32 @@ def may_staff(user, task: Task) -> bool:
     return is_signed_in(user) and is_staff_of(user, task.community)
 
 
+def is_own_task_work(user, task: Task) -> bool:
+    """The work on the task is (partly) the user's: they are a member of the team that holds
+    it, or since it was claimed they moved its status or had hours logged on it for that team
+    (one who left the team since did the work all the same)."""
+    if not is_signed_in(user):
+        return False
+    if task.team_id is None:
+        return False
+    if is_team_member(user, task.team_id):
+        return True
+    if ServiceRecord.objects.filter(task_id=task.pk, team_id=task.team_id, volunteer=user).exists():
+        return True
+    moved = TaskUpdate.objects.filter(task_id=task.pk, author=user).exclude(status_change="")
+    if task.claimed_at is not None:
+        moved = moved.filter(created_at__gte=task.claimed_at)
+    return moved.exists()
+
+
+def may_verify(user, task: Task) -> bool:
+    """Staff of the community confirm the work, never work of their own (superusers neither);
+    reopening and cancelling are not approvals and stay with any staff member."""
+    return may_staff(user, task) and not is_own_task_work(user, task)
+
+
 def can_verify(user, task: Task) -> bool:
-    return task.can_move("verify") and may_staff(user, task)
+    return task.can_move("verify") and may_verify(user, task)
 
 
 def can_reopen(user, task: Task) -> bool:
@@ -338,12 +362,24 @@ def is_own_record(user, record: ServiceRecord) -> bool:
     return is_signed_in(user) and record.volunteer_id == user.pk
 
 
+def is_own_hours_work(user, record: ServiceRecord) -> bool:
+    """Hours the user served or logged themselves (a leader or staff member logging for a
+    member): approving them would be vouching for their own claim."""
+    return is_own_record(user, record) or (
+        is_signed_in(user) and record.logged_by_id is not None and record.logged_by_id == user.pk
+    )
+
+
+def _reviews_hours_of(user, record: ServiceRecord) -> bool:
+    return is_staff_of(user, record.task.community) or is_team_leader(user, record.team_id)
+
+
 def may_review_hours(user, record: ServiceRecord) -> bool:
     """Staff of the task's community, or a leader of the record's team; nobody (staff and
-    superusers neither) approves or declines their own hours."""
-    if not is_signed_in(user) or is_own_record(user, record):
+    superusers neither) approves or declines hours they served or logged themselves."""
+    if not is_signed_in(user) or is_own_hours_work(user, record):
         return False
-    return is_staff_of(user, record.task.community) or is_team_leader(user, record.team_id)
+    return _reviews_hours_of(user, record)
 
 
 def can_review_hours(user, record: ServiceRecord) -> bool:
@@ -351,7 +387,9 @@ def can_review_hours(user, record: ServiceRecord) -> bool:
 
 
 def can_see_hours(user, record: ServiceRecord) -> bool:
-    return is_own_record(user, record) or may_review_hours(user, record)
+    return is_own_hours_work(user, record) or (
+        is_signed_in(user) and _reviews_hours_of(user, record)
+    )
 
 
 # --- team membership ---------------------------------------------------------------------------
@@ -404,9 +442,14 @@ def can_file_need(user, community: Community) -> bool:
     return is_signed_in(user) and is_verified_member(user, community)
 
 
+def is_own_need(user, need: Need) -> bool:
+    """The user asked for this help or filed the request for a resident."""
+    return is_signed_in(user) and user.pk in (need.requester_id, need.recorded_by_id)
+
+
 def may_decide_need(user, need: Need) -> bool:
-    """Staff of the community, never on a request for help of their own."""
-    return is_signed_in(user) and need.requester_id != user.pk and is_staff_of(user, need.community)
+    """Staff of the community, never on a request for help they made or filed themselves."""
+    return not is_own_need(user, need) and is_signed_in(user) and is_staff_of(user, need.community)
 
 
 def can_decide_need(user, need: Need) -> bool:

@@ -598,7 +598,12 @@ def verify_task(*, actor, task: Task, note: str = "") -> Task:
     """Staff confirm the work: done -> verified."""
     _require_signed_in(actor)
     task = _reload(task)
-    if not perms.may_staff(actor, task):
+    if perms.may_staff(actor, task) and perms.is_own_task_work(actor, task):
+        raise NotAllowed(
+            _("Another staff member must verify this task: the work is your team's own."),
+            code="own_work",
+        )
+    if not perms.may_verify(actor, task):
         raise NotAllowed(_("Only community staff can verify tasks."))
     with transaction.atomic():
         task = _transition(task, "verify", verified_at=timezone.now())
@@ -845,6 +850,10 @@ def _review(actor, record: ServiceRecord, status: str, reason: str = "") -> Serv
     )
     if perms.is_own_record(actor, record):
         raise NotAllowed(_("Nobody reviews their own hours."), code="own_work")
+    if perms.is_own_hours_work(actor, record):
+        raise NotAllowed(
+            _("Another reviewer must check hours you logged yourself."), code="own_work"
+        )
     if not perms.may_review_hours(actor, record):
         raise NotAllowed(_("Only the team's leader or community staff can review these hours."))
     with transaction.atomic():
@@ -1105,6 +1114,16 @@ def file_need(
     return need
 
 
+def _need_guard(actor, need: Need) -> None:
+    if perms.is_own_need(actor, need) and perms.is_staff_of(actor, need.community):
+        raise NotAllowed(
+            _("Another staff member must decide this: the request for help is your own."),
+            code="own_work",
+        )
+    if not perms.may_decide_need(actor, need):
+        raise NotAllowed(_("Only community staff can decide on requests for help."))
+
+
 def accept_need(
     *,
     actor,
@@ -1122,8 +1141,7 @@ def accept_need(
     becomes a sensitive task unless staff say otherwise."""
     _require_signed_in(actor)
     need = Need.objects.select_related("community", "requester").get(pk=need.pk)
-    if not perms.may_decide_need(actor, need):
-        raise NotAllowed(_("Only community staff can decide on requests for help."))
+    _need_guard(actor, need)
     if required_skills is None:
         slug = Need.CATEGORY_SKILL.get(need.category)
         required_skills = list(Skill.objects.filter(slug=slug)) if slug else []
@@ -1169,8 +1187,7 @@ def accept_need(
 def decline_need(*, actor, need: Need, reason: str) -> Need:
     _require_signed_in(actor)
     need = Need.objects.select_related("community", "requester").get(pk=need.pk)
-    if not perms.may_decide_need(actor, need):
-        raise NotAllowed(_("Only community staff can decide on requests for help."))
+    _need_guard(actor, need)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the request is declined.")})

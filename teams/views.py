@@ -642,7 +642,7 @@ def team_hours(request, pk):
     totals = services.day_totals(pending)
     for record in pending:
         # perms.may_review_hours, for many records at once.
-        record.reviewable = record.volunteer_id != user.pk and (
+        record.reviewable = user.pk not in (record.volunteer_id, record.logged_by_id) and (
             record.task.community_id in staffed or is_leader
         )
         record.day_hours = totals.get((record.volunteer_id, record.date))
@@ -755,6 +755,10 @@ def _dispatch_context(user, communities, form):
 
 def _staffed_need(user, pk):
     need = get_object_or_404(Need.objects.select_related("community", "requester"), pk=pk)
+    if perms.is_own_need(user, need) and perms.is_staff_of(user, need.community):
+        raise PermissionDenied(
+            _("Another staff member must decide this: the request for help is your own.")
+        )
     if not perms.may_decide_need(user, need):
         raise PermissionDenied(_("Only community staff can decide on requests for help."))
     return need

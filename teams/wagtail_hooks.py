@@ -83,15 +83,21 @@ class TaskPolicy(CommunityScopedPolicy):
 
 
 class NeedPolicy(CommunityScopedPolicy):
-    pass
+    def user_has_permission_for_instance(self, user, action, instance):
+        # Deciding is the edit view: nobody decides a request they made or filed
+        # (perms.may_decide_need).
+        if action == "change" and perms.is_own_need(user, instance):
+            return False
+        return super().user_has_permission_for_instance(user, action, instance)
 
 
 class ServiceRecordPolicy(CommunityScopedPolicy):
     community_lookup = "task__community"
 
     def user_has_permission_for_instance(self, user, action, instance):
-        # Reviewing is the edit view: nobody reviews their own hours (perms.may_review_hours).
-        if action == "change" and perms.is_own_record(user, instance):
+        # Reviewing is the edit view: nobody reviews hours they served or logged
+        # (perms.may_review_hours).
+        if action == "change" and perms.is_own_hours_work(user, instance):
             return False
         return super().user_has_permission_for_instance(user, action, instance)
 

@@ -316,7 +316,9 @@ DELIBERATION_REPORTS_TO_HIDE = 3
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Request paths reach the log: the filter takes password-reset keys out of them.
+    "filters": {"reset_keys": {"()": "accounts.logs.RedactResetKeys"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["reset_keys"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "accounts.sms": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -52,4 +52,16 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "1") == "1"
 
+# Without SMTP, e-mails go to the log, login codes, verification codes and password-reset links
+# included: likewise only when told so explicitly.
+if (
+    EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    and os.environ.get("ALLOW_CONSOLE_EMAIL") != "1"
+):
+    raise ImproperlyConfigured(
+        "EMAIL_HOST is not set, so e-mails (login codes and password-reset links included) "
+        "would be written to the log. Set EMAIL_HOST, or ALLOW_CONSOLE_EMAIL=1 to accept them "
+        "in the log."
+    )
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -139,11 +139,16 @@ def test_addresses_are_verified_by_code_and_registration_is_not_told():
     assert settings.ACCOUNT_PREVENT_ENUMERATION is True
 
 
+PRODUCTION_SWITCHES = ("SMS_SENDER", "ALLOW_CONSOLE_SMS", "EMAIL_HOST", "ALLOW_CONSOLE_EMAIL")
+
+
 def import_production(monkeypatch, **env):
-    """config.settings.production as a process with this environment would load it."""
+    """config.settings.production as a process with this environment would load it (with an
+    SMTP server unless `env` says otherwise)."""
     monkeypatch.setenv("SECRET_KEY", "x" * 60)
     monkeypatch.setenv("ALLOWED_HOSTS", "linli.example")
-    for name in ("SMS_SENDER", "ALLOW_CONSOLE_SMS"):
+    env.setdefault("EMAIL_HOST", "smtp.linli.example")
+    for name in PRODUCTION_SWITCHES:
         if name in env:
             monkeypatch.setenv(name, env[name])
         else:
@@ -159,7 +164,7 @@ def import_production(monkeypatch, **env):
 @pytest.fixture
 def restore_sms_base():
     yield
-    for name in ("SMS_SENDER", "ALLOW_CONSOLE_SMS"):
+    for name in PRODUCTION_SWITCHES:
         os.environ.pop(name, None)
     importlib.reload(base)
 
@@ -187,8 +192,41 @@ def test_production_takes_another_sms_sender(monkeypatch, restore_sms_base):
     assert production.SMS_SENDER == "sms_gateway.AliyunSmsSender"
 
 
-def test_the_env_example_documents_the_switch():
+@pytest.mark.parametrize(
+    "env",
+    [{"EMAIL_HOST": ""}, {"EMAIL_HOST": "", "ALLOW_CONSOLE_EMAIL": "yes"}],
+    ids=["no-smtp", "not-1"],
+)
+def test_production_refuses_the_console_email_backend(monkeypatch, restore_sms_base, env):
+    """It writes login codes, verification codes and password-reset links to the log."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="ALLOW_CONSOLE_EMAIL"):
+        import_production(monkeypatch, SMS_SENDER="sms_gateway.AliyunSmsSender", **env)
+
+
+def test_production_takes_the_console_email_backend_when_told(monkeypatch, restore_sms_base):
+    production = import_production(
+        monkeypatch,
+        SMS_SENDER="sms_gateway.AliyunSmsSender",
+        EMAIL_HOST="",
+        ALLOW_CONSOLE_EMAIL="1",
+    )
+    assert production.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_production_sends_email_by_smtp_when_there_is_a_server(monkeypatch, restore_sms_base):
+    production = import_production(monkeypatch, SMS_SENDER="sms_gateway.AliyunSmsSender")
+    assert production.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    assert production.EMAIL_HOST == "smtp.linli.example"
+
+
+def test_the_env_example_and_readme_document_the_switches():
     from pathlib import Path
 
-    example = (Path(settings.BASE_DIR) / "site/deploy/linli.env.example").read_text()
-    assert "ALLOW_CONSOLE_SMS=" in example
+    base_dir = Path(settings.BASE_DIR)
+    example = (base_dir / "site/deploy/linli.env.example").read_text()
+    readme = (base_dir / "README.md").read_text()
+    for switch in ("ALLOW_CONSOLE_SMS", "ALLOW_CONSOLE_EMAIL"):
+        assert f"{switch}=" in example
+        assert f"| `{switch}` |" in readme

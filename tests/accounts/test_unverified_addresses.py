@@ -361,3 +361,119 @@ def test_password_reset_answers_alike_for_a_registered_and_an_unknown_address(ki
     same_answer(kind, registered, unknown)
     assert "/password/reset/key/" in mails_to("resident@example.com")[0]
     assert "/password/reset/key/" not in mails_to("nobody@example.com")[0]
+
+
+# --- changing one's number or address --------------------------------------------------------
+
+SIGNED_IN = ["page", "app"]
+
+
+def signed_in(kind, user_email):
+    """A client signed in as `user_email` (and the app's session token)."""
+    client = Client()
+    if kind == "page":
+        login(client, user_email)
+        return client, None
+    response = api_post(kind, client, "/auth/login", {"email": user_email, "password": PASSWORD})
+    return client, session_token(kind, response)
+
+
+def change_phone(kind, client, phone, token=None):
+    if kind == "page":
+        return client.post("/accounts/phone/change/", {"phone": phone})
+    return api_post(kind, client, "/account/phone", {"phone": phone}, token)
+
+
+def verify_phone(kind, client, code, token=None):
+    if kind == "page":
+        return client.post("/accounts/phone/verify/", {"code": code})
+    return api_post(kind, client, "/auth/phone/verify", {"code": code}, token)
+
+
+@pytest.mark.parametrize("kind", SIGNED_IN)
+def test_changing_to_a_number_another_account_verified_texts_it_no_code(kind, resident, make_user):
+    make_user(email="other@example.com")
+    client, token = signed_in(kind, "other@example.com")
+    ConsoleSmsSender.outbox.clear()
+    change_phone(kind, client, resident.phone, token)
+    # the owner is at most told that someone tried; no code that could take the number over
+    assert not any(re.search(r"\d{6}", message) for message in sms_to(resident.phone))
+    resident.refresh_from_db()
+    assert resident.phone_verified and resident.phone == VICTIM_PHONE
+
+
+@pytest.mark.parametrize("kind", SIGNED_IN)
+def test_changing_to_a_number_held_unverified_works(kind, phone_squatter, make_user):
+    owner = make_user(email="owner@example.com")
+    client, token = signed_in(kind, "owner@example.com")
+    ConsoleSmsSender.outbox.clear()
+    change_phone(kind, client, VICTIM_PHONE, token)
+    verify_phone(kind, client, last_sms_code(VICTIM_PHONE), token)
+    owner.refresh_from_db()
+    phone_squatter.refresh_from_db()
+    assert (owner.phone, owner.phone_verified) == (VICTIM_PHONE, True)
+    assert phone_squatter.phone is None
+
+
+def add_email(kind, client, email, token=None):
+    if kind == "page":
+        return client.post("/accounts/email/", {"action_add": "", "email": email})
+    return api_post(kind, client, "/account/email", {"email": email}, token)
+
+
+def verify_email(kind, client, code, token=None):
+    if kind == "page":
+        return client.post("/accounts/confirm-email/", {"code": code})
+    return api_post(kind, client, "/auth/email/verify", {"key": code}, token)
+
+
+@pytest.mark.parametrize("kind", SIGNED_IN)
+def test_adding_an_address_held_unverified_and_verifying_it_works(kind, email_squatter, make_user):
+    owner = make_user(email="owner@example.com")
+    client, token = signed_in(kind, "owner@example.com")
+    mail.outbox.clear()
+    add_email(kind, client, VICTIM_EMAIL, token)
+    verify_email(kind, client, last_mail_code(VICTIM_EMAIL), token)
+    assert User.objects.email_owner(VICTIM_EMAIL) == owner
+
+
+@pytest.mark.parametrize("kind", SIGNED_IN)
+def test_adding_an_address_another_account_verified_answers_as_for_a_new_one(
+    kind, resident, make_user
+):
+    make_user(email="other@example.com")
+    client, token = signed_in(kind, "other@example.com")
+    taken = add_email(kind, client, "resident@example.com", token)
+    new = add_email(kind, client, "new@example.com", token)
+    if kind == "page":
+        assert (taken.status_code, taken.get("Location")) == (new.status_code, new.get("Location"))
+    else:
+        assert taken.status_code == new.status_code
+    assert not any(re.search(r"^\s*\d{6}\s*$", body, re.M) for body in mails_to(resident.email))
+    assert User.objects.email_owner("resident@example.com") == resident
+
+
+def admin_creates(client, email):
+    password = "green-roof-garden-9"
+    data = {
+        "email": email,
+        "display_name": "社工小刘",
+        "password1": password,
+        "password2": password,
+    }
+    return client.post("/admin/users/new/", data)
+
+
+def test_staff_create_an_account_for_an_address_held_unverified(client, admin_user, email_squatter):
+    client.force_login(admin_user)
+    response = admin_creates(client, VICTIM_EMAIL.upper())
+    assert response.status_code == 302, response.context["form"].errors
+    assert User.objects.filter(email=VICTIM_EMAIL).exclude(pk=email_squatter.pk).exists()
+
+
+def test_staff_are_told_an_address_another_account_verified_is_taken(client, admin_user, resident):
+    client.force_login(admin_user)
+    response = admin_creates(client, "resident@example.com")
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    assert User.objects.filter(email="resident@example.com").count() == 1

@@ -78,6 +78,21 @@ def build(w):
     second_team = make_team("玉岭社区互助队", community=w.yuling, leader=w.leader)
     staff_request = TeamMembership.objects.create(team=second_team, user=w.staff, status="pending")
     staff_membership = Membership.objects.get(user=w.staff, community=w.yuling)
+    # More work of one's own (nobody judges it): a done task of a team the staff member
+    # belongs to, hours the leader logged for a member, the staff member's own proposal,
+    # comment and request for help.
+    staff_team = make_team("玉岭社区值班队", community=w.yuling, leader=w.resident3)
+    TeamMembership.objects.create(team=staff_team, user=w.staff, role="member", status="active")
+    staff_team_done = make_task(w.yuling, team=staff_team, status="done")
+    leader_logged = ServiceRecord.objects.create(
+        volunteer=w.member,
+        task=held,
+        team=w.team,
+        date=timezone.localdate(),
+        hours=1,
+        source="leader",
+        logged_by=w.leader,
+    )
     # A sensitive task that staff gave to no team: in no team's pool.
     secret_task = make_task(w.yuling, sensitive=True)
     join_request = TeamMembership.objects.create(
@@ -96,6 +111,11 @@ def build(w):
     comment = Comment.objects.create(proposal=discussion, author=w.resident2, body="同意")
     hidden_comment = Comment.objects.create(
         proposal=discussion, author=w.resident2, body="广告", hidden=True, hidden_reason="广告"
+    )
+    staff_submitted = make_proposal(w, status="submitted", author=w.staff)
+    staff_comment = Comment.objects.create(proposal=discussion, author=w.staff, body="说明一下")
+    staff_need = Need.objects.create(
+        community=w.yuling, requester=w.staff, category="repairs", description="家里水管漏了"
     )
     meeting = Meeting.objects.create(
         council=w.council, title="月度议事会", starts_at=timezone.now(), place="社区活动室"
@@ -122,6 +142,11 @@ def build(w):
         "staff_request": staff_request.pk,
         "staff_membership": staff_membership.pk,
         "secret_task": secret_task.pk,
+        "staff_team_done": staff_team_done.pk,
+        "leader_logged": leader_logged.pk,
+        "staff_submitted": staff_submitted.pk,
+        "staff_comment": staff_comment.pk,
+        "staff_need": staff_need.pk,
     }
 
 
@@ -213,6 +238,13 @@ VARIANTS = {
     "decline the leader's own hours": ("POST", P + "/hours/{record_id}/decline", {"record_id": "leader_record"}, {"reason": "时间不对"}, "401 403 403 403 403 403 403 200 200"),
     "approve the staff member's own request to join": ("POST", P + "/team-memberships/{membership_id}/approve", {"membership_id": "staff_request"}, None, "401 403 403 403 403 403 200 403 200"),
     "decline the staff member's own request to join": ("POST", P + "/team-memberships/{membership_id}/decline", {"membership_id": "staff_request"}, None, "401 403 403 403 403 403 200 403 200"),
+    "verify a task of the staff member's own team": ("POST", P + "/tasks/{task_id}/verify", {"task_id": "staff_team_done"}, {}, "401 403 403 403 403 403 403 403 200"),
+    "reopen a task of the staff member's own team (not an approval)": ("POST", P + "/tasks/{task_id}/reopen", {"task_id": "staff_team_done"}, {}, "401 403 403 403 403 403 403 200 200"),
+    "approve hours the leader logged for a member": ("POST", P + "/hours/{record_id}/approve", {"record_id": "leader_logged"}, None, "401 403 403 403 403 403 403 200 200"),
+    "publish the staff member's own proposal": ("POST", P + "/proposals/{proposal_id}/publish", {"proposal_id": "staff_submitted"}, None, "401 404 404 404 404 404 404 403 200"),
+    "return the staff member's own proposal": ("POST", P + "/proposals/{proposal_id}/return", {"proposal_id": "staff_submitted"}, {"reason": "请补充地点"}, "401 404 404 404 404 404 404 403 200"),
+    "hide the staff member's own comment": ("POST", P + "/comments/{comment_id}/hide", {"comment_id": "staff_comment"}, {"reason": "广告"}, "401 403 403 403 403 403 403 403 200"),
+    "accept the staff member's own request for help": ("POST", P + "/needs/{need_id}/accept", {"need_id": "staff_need"}, {}, "401 404 404 404 404 404 404 403 201"),
     "reject the staff member's own membership": ("POST", P + "/memberships/{membership_id}/reject", {"membership_id": "staff_membership"}, {"reason": "离职"}, "401 403 403 403 403 403 403 403 200"),
 }
 # fmt: on

@@ -454,6 +454,7 @@ def test_production_settings_send_private_files_through_nginx(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 60)
     monkeypatch.setenv("ALLOWED_HOSTS", "linli.example")
     monkeypatch.setenv("ALLOW_CONSOLE_SMS", "1")
+    monkeypatch.setenv("ALLOW_CONSOLE_EMAIL", "1")
     monkeypatch.delenv("PRIVATE_MEDIA_ACCEL_REDIRECT", raising=False)
     sys.modules.pop("config.settings.production", None)
     try:

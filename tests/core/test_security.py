@@ -163,8 +163,10 @@ def test_report_only_switch(client, db, settings):
 def production_settings(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 60)
     monkeypatch.setenv("ALLOWED_HOSTS", "linli.example")
-    # The test run's SMS sender is the console one, which production takes only when told so.
+    # The test run's SMS sender and e-mail backend are the console ones, which production takes
+    # only when told so.
     monkeypatch.setenv("ALLOW_CONSOLE_SMS", "1")
+    monkeypatch.setenv("ALLOW_CONSOLE_EMAIL", "1")
     for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
         monkeypatch.delenv(name, raising=False)
     sys.modules.pop("config.settings.production", None)
@@ -208,6 +210,7 @@ def test_check_deploy_is_clean(tmp_path):
         "SECRET_KEY": "k" * 30 + "-Zq9!x" * 10,
         "ALLOWED_HOSTS": "linli.example",
         "ALLOW_CONSOLE_SMS": "1",
+        "ALLOW_CONSOLE_EMAIL": "1",
     }
     env.pop("DATABASE_URL", None)
     result = subprocess.run(

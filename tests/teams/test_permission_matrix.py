@@ -37,6 +37,21 @@ def _staff_record(w):
     return _record(w, w.staff)
 
 
+def _staff_team_done(w):
+    """A done task of a team the staff member belongs to: verifying it is judging their own
+    team's work."""
+    TeamMembership.objects.create(team=w.team, user=w.staff, status="active")
+    return _claimed(w, "done")
+
+
+def _logged_by_leader(w):
+    """The member's hours, logged by the leader: the leader vouched for them already."""
+    record = _record(w)
+    ServiceRecord.objects.filter(pk=record.pk).update(source="leader", logged_by=w.leader)
+    record.refresh_from_db()
+    return record
+
+
 def _request(w, user):
     return TeamMembership.objects.create(team=w.team, user=user, status="pending")
 
@@ -125,6 +140,20 @@ ACTIONS = {
         200,
         {"staff", "superuser"},
     ),
+    "verify_own_teams_task": (
+        _staff_team_done,
+        lambda w, u, c: services.verify_task(actor=u, task=c),
+        lambda w, c: ("post", f"/api/v1/tasks/{c.pk}/verify", {}),
+        200,
+        {"superuser"},
+    ),
+    "reopen_own_teams_task": (  # not an approval: any staff member
+        _staff_team_done,
+        lambda w, u, c: services.reopen_task(actor=u, task=c),
+        lambda w, c: ("post", f"/api/v1/tasks/{c.pk}/reopen", {}),
+        200,
+        {"staff", "superuser"},
+    ),
     "reopen": (
         lambda w: _claimed(w, "done"),
         lambda w, u, c: services.reopen_task(actor=u, task=c),
@@ -175,6 +204,13 @@ ACTIONS = {
         lambda w: _record(w, w.leader),
         lambda w, u, c: services.decline_hours(actor=u, record=c, reason="时长有误"),
         lambda w, c: ("post", f"/api/v1/hours/{c.pk}/decline", {"reason": "时长有误"}),
+        200,
+        {"staff", "superuser"},
+    ),
+    "approve_hours_logged_by_leader": (
+        _logged_by_leader,
+        lambda w, u, c: services.approve_hours(actor=u, record=c),
+        lambda w, c: ("post", f"/api/v1/hours/{c.pk}/approve", {}),
         200,
         {"staff", "superuser"},
     ),
