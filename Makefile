@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: install run serve test lint format messages makemessages migrate demo bench clean
+.PHONY: install install-dev run serve test lint format messages makemessages migrate demo bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +19,14 @@ $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# Test, lint and benchmark tools on top (requirements-dev.txt).
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 messages: install
 	@for po in locale/*/LC_MESSAGES/*.po; do \
@@ -50,19 +58,19 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-test: install messages node_modules/.installed
+test: install-dev messages node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 # Every benchmark, then docs/performance.md (bench/README.md). BENCH_ARGS="--quick" for a smoke run.
-bench: install messages
+bench: install-dev messages
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
