@@ -1,7 +1,7 @@
 """allauth adapter: phone numbers live on accounts.User (E.164), codes go out by SMS.
 
 allauth 65 needs five phone methods (send_verification_code_sms, set_phone, get_phone,
-set_phone_verified, get_user_by_phone); `_has_phone_impl` checks they are all overridden.
+set_phone_verified, get_user_by_phone), and checks that all five are overridden.
 
 An unverified address owns nothing: several accounts may hold one, and only the account that
 verified it can be reached through it (log in by phone, login codes, password reset). Someone

@@ -18,15 +18,3 @@ class LinliUsersAppConfig(WagtailUsersAppConfig):
 
     default = False
     user_viewset = "accounts.user_admin.LinliUserViewSet"
-
-    def ready(self):
-        super().ready()
-        # Wagtail's own account page (/admin/account/) has a hard-wired "name and e-mail"
-        # panel that requires first and last name, which our user model does not have, so
-        # that page could never be saved. No setting or hook replaces it
-        # (wagtail/wagtail#7410); give the panel our display-name form instead.
-        from wagtail.admin.views.account import NameEmailSettingsPanel
-
-        from .user_admin import AdminAccountNameForm
-
-        NameEmailSettingsPanel.form_class = AdminAccountNameForm

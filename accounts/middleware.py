@@ -2,10 +2,25 @@
 
 Some allauth flows raise RateLimited from deep inside a view, e.g. a login that has to text a
 phone verification code again before the per-number SMS limit (ACCOUNT_RATE_LIMITS
-"verify_phone") has reset. allauth's own views do not catch it there.
+"verify_phone") has reset. allauth's own views do not catch it there. The reply is the one
+allauth gives for its other limits: the headless API's JSON error ({"status": 429}) under
+/_allauth/, the 429.html page (allauth's documented template) everywhere else.
 """
 
+from http import HTTPStatus
+
 from allauth.core.exceptions import RateLimited
+from django.http import JsonResponse
+from django.shortcuts import render
+
+HEADLESS_PREFIX = "/_allauth/"
+
+
+def too_many_requests(request):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    if request.path.startswith(HEADLESS_PREFIX):
+        return JsonResponse({"status": int(status)}, status=status)
+    return render(request, "429.html", status=status)
 
 
 class RateLimitedMiddleware:
@@ -18,7 +33,4 @@ class RateLimitedMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, RateLimited):
             return None
-        # allauth's responder: JSON for headless clients, the 429.html page for browsers.
-        from allauth.core.internal.ratelimit import respond_429
-
-        return respond_429(request)
+        return too_many_requests(request)

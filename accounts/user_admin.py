@@ -8,6 +8,7 @@ from django import forms
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.account import AccountView, NameEmailSettingsPanel
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 
@@ -131,3 +132,24 @@ class LinliUserViewSet(PolicyScopedViewSetMixin, wagtail_users.UserViewSet):
 
     def get_form_class(self, for_update=False):
         return LinliUserEditForm if for_update else LinliUserCreationForm
+
+
+class NameSettingsPanel(NameEmailSettingsPanel):
+    """Wagtail's "name and e-mail" panel with the display-name form: our user model has no
+    first and last name, which Wagtail's own form requires."""
+
+    form_class = AdminAccountNameForm
+
+
+class AdminAccountView(AccountView):
+    """Wagtail's account page (/admin/account/, routed here by config/urls.py ahead of
+    Wagtail's admin URLs) with NameSettingsPanel in place of Wagtail's name panel, which no
+    setting or hook replaces (wagtail/wagtail#7410)."""
+
+    def get_panels(self):
+        return [
+            NameSettingsPanel(self.request, panel.user, panel.profile)
+            if type(panel) is NameEmailSettingsPanel
+            else panel
+            for panel in super().get_panels()
+        ]

@@ -4,12 +4,16 @@ Browser sessions (with CSRF) and allauth headless app sessions (X-Session-Token)
 both authenticate. Every error is JSON {"detail", "code"}.
 """
 
-from allauth.headless.contrib.ninja.security import XSessionTokenAuth as _AllauthTokenAuth
-from allauth.headless.internal import sessionkit as allauth_sessionkit
+from importlib import import_module
+
+from allauth.headless.contrib.ninja.security import XSessionTokenAuth as AllauthTokenAuth
 from allauth.headless.tokens.strategies.sessions import (
-    SessionTokenStrategy as _AllauthSessionTokenStrategy,
+    SessionTokenStrategy as AllauthSessionTokenStrategy,
 )
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.exceptions import (
     PermissionDenied,
 )
@@ -32,45 +36,34 @@ from config.errors import RateLimited, ServiceError
 from core.inputs import has_control_characters
 
 
-class SessionTokenStrategy(_AllauthSessionTokenStrategy):
-    """allauth's app session tokens (the token is the session key), looked up in one query.
+class SessionTokenStrategy(AllauthSessionTokenStrategy):
+    """allauth's app session tokens (the token is the session key), read in one query.
 
     allauth asks the session store whether the key exists and then loads it: two queries
-    before the user's, on every API request and WebSocket `auth` of an app. With Django's
-    database sessions one query reads the row; the outcome is the same: no row -> None
-    (invalid token); a row that expired -> a session without data, whose user is None (as
-    when Django loads an expired session); otherwise the session with its data, loaded.
-    Other session engines go the usual way. settings.HEADLESS_TOKEN_STRATEGY names it.
+    before the user's, on every API request and WebSocket `auth` of an app. Django's database
+    session stores load a key in one query and forget a key that has no row or has expired
+    (`session_key` becomes None); only then is `exists()` asked, so that the outcomes stay
+    allauth's: no row -> None (an invalid token); a row that expired -> a session without
+    data, whose user is None; otherwise the loaded session. Other session engines (a signed
+    cookie makes a new key for one it cannot read) go allauth's way.
+    settings.HEADLESS_TOKEN_STRATEGY names it.
     """
 
     def lookup_session(self, session_token: str):
-        from django.contrib.sessions.backends import db
-        from django.utils import timezone
-
         if has_control_characters(session_token):  # PostgreSQL refuses NUL in a query
             return None
-        store = allauth_sessionkit.session_store(session_token)
-        if type(store) is not db.SessionStore:
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_token)
+        if not isinstance(store, DatabaseSessionStore):
             return super().lookup_session(session_token)
         if store.session_key is None:  # not a valid key at all
             return None
-        row = (
-            store.model.objects.filter(session_key=session_token)
-            .values_list("session_data", "expire_date")
-            .first()
-        )
-        if row is None:
-            return None
-        data, expire_date = row
-        if expire_date > timezone.now():
-            store._session_cache = store.decode(data)
-        else:
-            store._session_cache = {}
-            store._session_key = None  # as SessionStore.load() leaves an expired session
-        return store
+        store.get(SESSION_KEY)  # loads the session
+        if store.session_key is not None or store.exists(session_token):
+            return store
+        return None
 
 
-class XSessionTokenAuth(_AllauthTokenAuth):
+class XSessionTokenAuth(AllauthTokenAuth):
     """allauth's app-session auth, described completely in the OpenAPI schema (an apiKey scheme
     needs `in` and `name`; without them the schema is invalid and clients cannot use it)."""
 

@@ -1,11 +1,11 @@
-"""Rate limits on every write: a shared fixed-window counter and a middleware that applies it.
+"""Rate limits on every write, counted by django-ratelimit (django_ratelimit.core.get_usage).
 
-`hit(key=..., limit=(count, seconds))` counts one use of `key` in the cache (Redis when REDIS_URL
-is set, so all daphne processes share the count) and raises config.errors.RateLimited with
-retry_after once the window is used up. Apps with finer limits (deliberation's
-DELIBERATION_RATE_LIMITS, allauth's ACCOUNT_RATE_LIMITS) keep them; WriteRateLimitMiddleware adds
-a general ceiling on every POST/PUT/PATCH/DELETE of the site and the API, so a write endpoint
-without a limit of its own cannot be hammered:
+`hit(key=..., limit=(count, seconds))` counts one use of `key` in django-ratelimit's cache (the
+default cache: Redis when REDIS_URL is set, so every server process shares the count) and raises
+config.errors.RateLimited with retry_after once the window is used up. Apps with finer limits
+(deliberation's DELIBERATION_RATE_LIMITS, allauth's ACCOUNT_RATE_LIMITS) keep them;
+WriteRateLimitMiddleware adds a general ceiling on every POST/PUT/PATCH/DELETE of the site and
+the API, so a write endpoint without a limit of its own cannot be hammered:
 
 - signed-in people (browser session): per user;
 - app clients (X-Session-Token, authenticated later by Ninja): per token;
@@ -15,15 +15,17 @@ Replies: /api/ gets JSON {"detail", "code": "rate_limited"} and the browser gets
 both with status 429 and a Retry-After header. Wagtail's admin and allauth (own limits) are left
 out. settings.WRITE_RATE_LIMITS overrides {"user": (n, seconds), "anonymous": (n, seconds)};
 None switches one off.
+
+While the cache is unreachable django-ratelimit cannot count; RATELIMIT_FAIL_OPEN (settings) lets
+the requests through rather than refusing every write.
 """
 
 import hashlib
-import time
 
 from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django_ratelimit.core import get_usage
 
 from config.errors import RateLimited
 
@@ -33,30 +35,26 @@ DEFAULT_WRITE_RATE_LIMITS = {
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT_PREFIXES = ("/admin/", "/accounts/", "/_allauth/", "/static/", "/media/")
+GROUP = "linli"
 
 
-def hit(*, key: str, limit) -> None:
-    """Count one use of `key`; RateLimited (429, retry_after) beyond `limit` = (count, seconds)."""
+def hit(*, key: str, limit, request: HttpRequest | None = None) -> None:
+    """Count one use of `key`; RateLimited (429, retry_after) beyond `limit` = (count, seconds).
+
+    `request` is handed to django-ratelimit as its API asks; callers without one (services)
+    leave it out: the count depends on `key` alone."""
     if not limit:
         return
-    count, period = limit
-    now = int(time.time())
-    window = now // period
-    cache_key = f"rate:{key}:{period}:{window}"
-    counter = getattr(cache, "count", None)  # config.cache.FailSafeRedisCache: one round trip
-    if counter is not None:
-        used = counter(cache_key, timeout=period + 5)
-        if used is None:  # Redis unavailable: let the request through
-            return
-    else:
-        cache.add(cache_key, 0, timeout=period + 5)
-        try:
-            used = cache.incr(cache_key)
-        except ValueError:  # expired (or the cache lost it) between add and incr
-            cache.set(cache_key, 1, timeout=period + 5)
-            used = 1
-    if used > count:
-        raise RateLimited(retry_after=max(1, (window + 1) * period - now))
+    count, seconds = limit
+    usage = get_usage(
+        request if request is not None else HttpRequest(),
+        group=GROUP,
+        key=lambda _group, _request: key,
+        rate=f"{count}/{seconds}s",
+        increment=True,
+    )
+    if usage is not None and usage["should_limit"]:
+        raise RateLimited(retry_after=max(1, usage["time_left"]))
 
 
 def write_limits() -> dict:
@@ -78,7 +76,7 @@ def check_write(request) -> None:
     if request.method not in WRITE_METHODS or request.path.startswith(EXEMPT_PREFIXES):
         return
     kind, key = client_key(request)
-    hit(key=f"write:{key}", limit=write_limits().get(kind))
+    hit(key=f"write:{key}", limit=write_limits().get(kind), request=request)
 
 
 def too_many(request, exc: RateLimited):
@@ -91,8 +89,6 @@ def too_many(request, exc: RateLimited):
 
 
 class WriteRateLimitMiddleware:
-    """Sync only: config.handlers.SyncChainASGIHandler runs the whole chain in one thread."""
-
     def __init__(self, get_response):
         self.get_response = get_response
 

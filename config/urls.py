@@ -5,14 +5,18 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
+from accounts.user_admin import AdminAccountView
 from config import pwa
 from config.api import api
 from deliberation.photos import proposal_photo
 from teams.photos import task_update_photo
 
 urlpatterns = [
+    # Wagtail's account page with our name panel (accounts.user_admin.AdminAccountView).
+    path("admin/account/", require_admin_access(AdminAccountView.as_view())),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),

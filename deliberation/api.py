@@ -62,10 +62,10 @@ def _active_user(pk: int, *, field: str):
 def _get(queryset, pk: int):
     if not isinstance(pk, int) or pk < 1 or pk > MAX_ID:
         raise Http404
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        raise Http404
-    return obj
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None
 
 
 def _proposals():
@@ -565,10 +565,10 @@ def open_voting(request, proposal_id: int, payload: VotingIn | None = None):
 def vote(request, proposal_id: int, payload: VoteIn):
     # Only what voting reads (the council's rules, the proposal's state and title): the hot
     # write path. The community is read lazily, by the staff checks only.
-    proposal = _get(
-        Proposal.objects.select_related("council").only(*services.VOTING_FIELDS), proposal_id
-    )
-    if not perms.can_view_proposal(request.user, proposal):
+    if proposal_id < 1 or proposal_id > MAX_ID:
+        raise Http404
+    proposal = services.proposal_for_voting(proposal_id)
+    if proposal is None or not perms.can_view_proposal(request.user, proposal):
         raise Http404
     voter = None
     if payload.voter is not None:

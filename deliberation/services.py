@@ -162,37 +162,6 @@ def _audit(instance, action: str, actor, **data):
     log(instance=instance, action=action, user=actor if is_signed_in(actor) else None, data=data)
 
 
-def _audit_insert(instance, action: str, actor, **data):
-    """`_audit` as a single INSERT, for hot paths (votes).
-
-    Wagtail's log entry `save()` runs `full_clean()`, which checks each foreign key with a
-    query of its own; here the content type comes from Django's cache and the user from the
-    request, so the entry is inserted directly (the action must still be registered).
-    """
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.log_actions import get_active_log_context, registry
-
-    model = registry.get_log_model_for_instance(instance)
-    if model is None:
-        return None
-    if not registry.action_exists(action):
-        raise ValueError(f"The log action {action!r} has not been registered.")
-    context = get_active_log_context()
-    user = actor if is_signed_in(actor) else context.user
-    entry = model(
-        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
-        label=str(instance),
-        action=action,
-        timestamp=timezone.now(),
-        data=data,
-        user=user if is_signed_in(user) else None,
-        uuid=context.uuid,
-        object_id=str(instance.pk),
-    )
-    model.objects.bulk_create([entry])
-    return entry
-
-
 def proposal_topic(proposal) -> str:
     return f"proposal:{proposal.pk if isinstance(proposal, Proposal) else proposal}"
 
@@ -687,6 +656,7 @@ VOTING_FIELDS = (
     "id",
     "council",
     "author",
+    "recorded_by",
     "title",
     "status",
     "hidden",
@@ -694,6 +664,33 @@ VOTING_FIELDS = (
     "voting_opens_at",
     "voting_closes_at",
 )
+
+
+# ... and of its council: the rules, the community and whether the tally is hidden.
+VOTING_COUNCIL_FIELDS = (
+    "id",
+    "community",
+    "voters",
+    "quorum_kind",
+    "quorum_votes",
+    "quorum_percent",
+    "pass_percent",
+    "hide_tally",
+)
+
+
+def proposal_for_voting(proposal_id: int) -> Proposal | None:
+    """The proposal with VOTING_FIELDS loaded (the others deferred) and its council, or None."""
+    return (
+        Proposal.objects.select_related("council")
+        .only(*VOTING_FIELDS, *(f"council__{name}" for name in VOTING_COUNCIL_FIELDS))
+        .filter(pk=proposal_id)
+        .first()
+    )
+
+
+NOT_ELIGIBLE = _("You are not an eligible voter of this council.")
+NOT_ELIGIBLE_RESIDENT = _("Staff can record votes only for eligible residents.")
 
 
 def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
@@ -715,11 +712,12 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
                 code="own_work",
             )
         if not perms.may_record_vote_for(actor, proposal, voter):
-            raise NotAllowed(_("Staff can record votes only for eligible residents."))
+            raise NotAllowed(NOT_ELIGIBLE_RESIDENT)
     elif not perms.may_vote(actor, proposal):
-        raise NotAllowed(_("You are not an eligible voter of this council."))
+        raise NotAllowed(NOT_ELIGIBLE)
     check_rate(user=actor, action="vote")
-    publish_tally = not proposal.council.hide_tally
+    council = proposal.council
+    publish_tally = not council.hide_tally
     with transaction.atomic():
         now = timezone.now()
         row = Vote(
@@ -775,7 +773,7 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
                     .get()
                 )
         row.proposal, row.voter = proposal, voter  # for the audit label, without queries
-        _audit_insert(
+        _audit(
             row,
             "linli.vote.assisted" if assisted else "linli.vote.cast",
             actor,

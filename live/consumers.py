@@ -23,7 +23,8 @@ server -> client:
 
 Fan-out. Consumers do not join channel-layer groups themselves: the process's hub
 (live.hub) holds ONE group membership per followed topic and hands each event's text to the
-local consumers of the topic (`hub_event`), which write it straight to the socket. Channels'
+local consumers of the topic (`hub_event`), which send it on at once: behind daphne as
+autobahn's prepared messages, framed once for all the sockets (live.wire). Channels'
 per-message `close_old_connections` hop is skipped (`dispatch`): every database access here
 goes through `database_sync_to_async`, which closes old connections around the call itself.
 
@@ -70,11 +71,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.session_tokens import user_for_session_token
+
 from . import topics
 from .hub import get_hub
 from .models import Event
 from .services import access_group, serialise
-from .wire import Batch, direct_writer, spread_pings
+from .wire import Batch, prepared_sender
 
 logger = logging.getLogger(__name__)
 
@@ -96,16 +99,6 @@ def replay_events(
         return None
     shown = {id(event) for event in topics.as_seen_now(user, events)}
     return [(event.pk, serialise(event) if id(event) in shown else None) for event in events]
-
-
-def user_for_session_token(token: str):
-    """The active user of an allauth headless app session token, or None."""
-    from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
-
-    result = authenticate_by_x_session_token(token)
-    if result is None or result.user is None or not result.user.is_active:
-        return None
-    return result.user
 
 
 def check_follow(user, topic: str, *, refresh: bool = False) -> bool:
@@ -174,11 +167,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # The access_group this socket is in (joined with its first subscription).
         self._access_group: str | None = None
         self.hub = get_hub(self.channel_layer)
-        self._write = (
-            direct_writer(self.base_send) if getattr(settings, "LIVE_DIRECT_WRITES", True) else None
-        )
-        spread_pings(self.base_send)
+        self._send_prepared = None
         await self.accept()
+        # Behind daphne, events go to the socket as autobahn's prepared messages (live.wire).
+        self._send_prepared = prepared_sender(self.base_send)
 
     async def disconnect(self, code):
         self._stop_delivery()
@@ -309,8 +301,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """Events of a followed topic, in order, from the hub (live.hub).
 
         Plain, not a coroutine: the hub calls it for every local follower, and nearly always
-        it is done at once (written to the socket, held back, or nothing to send), so it
-        returns None; only when the frames must go through the ASGI `send` it returns an
+        it is done at once (sent as prepared messages, held back, or nothing to send), so it
+        returns None; only when the events must go through the ASGI `send` it returns an
         awaitable that the hub awaits.
         """
         if self._drainer is not None or self.held or self._handling.locked():
@@ -338,15 +330,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     fresh.append((event_id, outgoing))
             if not fresh:
                 return None
-        if self._write is not None:
-            frames = (
-                batch.frames
-                if len(fresh) == len(events)
-                else b"".join(outgoing.frame for _id, outgoing in fresh)
-            )
-            if self._write(frames):
-                return None
-        return self._send_all([outgoing for _id, outgoing in fresh])
+        outgoing_list = (
+            batch.outgoing if len(fresh) == len(events) else [outgoing for _id, outgoing in fresh]
+        )
+        if self._send_prepared is not None and self._send_prepared(outgoing_list):
+            return None
+        return self._send_all(outgoing_list)
 
     async def _send_all(self, outgoing_list) -> None:
         for outgoing in outgoing_list:
@@ -390,7 +379,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not await self._still_allowed(topic) or self._already_sent(event_id):
             return
         self._remember(event_id)
-        await self.send(text_data=outgoing.text)
+        if self._send_prepared is None or not self._send_prepared([outgoing]):
+            await self.base_send(outgoing.message)
 
     async def live_access(self, message):
         """live.services.access_changed named this socket's person: check every subscription
@@ -423,7 +413,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._start_drain()
 
     async def layer_reset(self, message):
-        """The channel layer lost its Redis connection (config.channel_layers): pushes may have
+        """The channel layer lost its Redis connection (live.hub, live.redis_watch): pushes may have
         been lost. Close with 4012 (4000 + 1012 "service restart": servers may only send 1000
         or 3000-4999); the client reconnects and resubscribes with `since`, and the replay from
         the log fills the gap."""

@@ -11,24 +11,22 @@ With it, each process (each event loop, per channel layer) has ONE channel of it
   `live.event` message ({"type": "live.event", "id", "topic", "text"}, or "events": [[id,
   text], ...] for several events of one transaction; text serialised once by
   `live.services.publish`) to every local consumer of the topic (`LiveConsumer.hub_event`),
-  which writes it straight to its socket unless it must hold it back (see live.consumers:
-  replay in progress, dedupe, permission re-check). Events of one topic waiting together in
-  the inbox (the events of one transaction, say) go out together, in order, in one write per
-  socket. The frame bytes are made once per event (live.wire), and behind daphne they go
-  straight to the socket.
-- Where the channel layer can publish from the committing thread (`group_send_now`, Redis),
-  live.services also hands the message to this process's hub directly (`deliver_here`) when
-  the hub has followers of the topic (`followed_here`), marked with the layer's `origin_of`
-  token, and the hub passes by the copy the layer brings back with that mark. The request
-  thread waits (briefly: live.services.HANDOVER_WAIT) until the local followers have had it:
-  they do not wait for the round trip through Redis, nor for the loop to win the interpreter
-  back from a request thread busy with its reply.
-- `layer.reset` (config.channel_layers: Redis dropped, pushes may have been lost) is passed on
-  to every local follower, which closes with 4012 so that its client resubscribes with `since`.
-  If the receive loop itself fails, followers are told the same way: never a silent stop.
+  which sends it at once unless it must hold it back (see live.consumers: replay in progress,
+  dedupe, permission re-check). Events of one topic waiting together in the inbox (the events
+  of one transaction, say) go out together, in order. Behind daphne each event is framed once
+  for all sockets as an autobahn prepared message (live.wire).
+- A lost stream: on channels_redis' pub/sub layer the hub watches the layer's Redis
+  (live.redis_watch) from its first follow to its last unfollow. When the connection to Redis
+  drops, pushes may have been lost: every local follower is told (`hub_reset`) and closes with
+  4012, so that its client resubscribes with `since` and catches up from the log; while Redis
+  is down the hub refuses new follows. A `layer.reset` message on the hub's channel is passed
+  on the same way. If the receive loop itself fails, followers are told too: never a silent
+  stop. Leaving a group while Redis is down is logged, not raised.
 - `live.recheck` ({"type", "topic"}: live.services.topic_changed, what the topic carries became
-  private) is passed on to the topic's local followers (`hub_recheck`) at once, ahead of any
-  of its events still waiting in the inbox: they are held until the follower's check is done.
+  private) takes its place in the inbox: the events that came before it (published before
+  the change, made for the followers of then) go out first, then it is passed on to the
+  topic's local followers (`hub_recheck`), who hold the topic's later events until their
+  check is done.
 
 Ordering: `follow()` returns only once the hub's channel is in the group, so whatever commits
 after it is pushed to the consumer; the consumer reads the log after that (live.consumers).
@@ -39,12 +37,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-import threading
-import uuid
 import weakref
 from collections import deque
 
+from . import redis_watch
 from .topics import group_name
 from .wire import Batch, Outgoing
 
@@ -59,59 +55,19 @@ RECHECK = "live.recheck"
 
 # event loop -> {id(channel layer): Hub}
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# channel layer -> (process id, token): see origin_of
-_origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_origins_lock = threading.Lock()
+
+
+class LayerUnavailable(ConnectionError):
+    """The channel layer's Redis is unreachable: following now would pretend to be live."""
 
 
 def get_hub(layer) -> Hub:
     """The hub of `layer` in the running event loop."""
-    hub = _running_hub(layer)
-    if hub is None:
-        hub = _hubs.setdefault(asyncio.get_running_loop(), {})[id(layer)] = Hub(layer)
+    per_loop = _hubs.setdefault(asyncio.get_running_loop(), {})
+    hub = per_loop.get(id(layer))
+    if hub is None or hub.layer is not layer:
+        hub = per_loop[id(layer)] = Hub(layer)
     return hub
-
-
-def _running_hub(layer) -> Hub | None:
-    """The hub of `layer` in the running event loop, if it has one."""
-    return _hub_in(asyncio.get_running_loop(), layer)
-
-
-def _hub_in(loop, layer) -> Hub | None:
-    hub = _hubs.get(loop, {}).get(id(layer))
-    return hub if hub is not None and hub.layer is layer else None
-
-
-def origin_of(layer) -> str:
-    """The mark of messages this process's hubs of `layer` have had from `deliver_here`: a
-    token of this process and layer object (a forked child gets a new one)."""
-    # A request thread marking its first push and the hub's pump reading its mark may ask at
-    # the same moment: both must get the same token, or the pump lets the marked copy through.
-    with _origins_lock:
-        pid, token = _origins.get(layer, (None, None))
-        if pid != os.getpid():
-            token = f"{os.getpid()}-{uuid.uuid4().hex}"
-            _origins[layer] = (os.getpid(), token)
-    return token
-
-
-def followed_here(layer, loop, topic: str) -> bool:
-    """Whether the hub of `layer` in `loop` has followers of `topic`. Asked from a request
-    thread, without the loop: a follower that comes just after is served by the layer's copy
-    of the message and by its own read of the log (see Hub.follow)."""
-    hub = _hub_in(loop, layer)
-    return hub is not None and bool(hub.followers.get(topic))
-
-
-async def deliver_here(layer, message: dict) -> None:
-    """Hand a `live.event` message to the running loop's hub of `layer`, as if the layer had
-    brought it (the copy the layer does bring, marked `origin_of(layer)`, is passed by), and
-    return once it has been fanned out to the followers here, in its turn."""
-    hub = _running_hub(layer)
-    if hub is not None and hub._pump is not None:
-        fanned_out = asyncio.get_running_loop().create_future()
-        hub._pump.put(message, fanned_out)
-        await fanned_out
 
 
 class Hub:
@@ -126,13 +82,17 @@ class Hub:
         self.joined: set[str] = set()
         self._lock = asyncio.Lock()
         self._pump: _Pump | None = None
+        self._watches: list[redis_watch.Watch] = []
 
     # -- following -----------------------------------------------------------------------
 
     async def follow(self, topic: str, consumer) -> None:
         """Deliver `topic`'s events to `consumer` from now on. Raises what the channel layer
-        raises if the group cannot be joined (nothing is followed then)."""
+        raises if the group cannot be joined, LayerUnavailable while the layer's Redis is
+        unreachable (nothing is followed then)."""
         async with self._lock:
+            if any(watch.down for watch in self._watches):
+                raise LayerUnavailable("the channel layer's Redis is unreachable")
             if topic not in self.joined:
                 await self._start()
                 try:
@@ -188,12 +148,15 @@ class Hub:
         channel = await self.layer.new_channel(prefix="live.hub.")
         self._pump = _Pump(self, channel)
         self.channel_name = channel
+        self._watches = redis_watch.watch(self)
 
     def _stop(self) -> None:
         if self._pump is not None:
             self._pump.cancel()
         self._pump = None
         self.channel_name = None
+        redis_watch.unwatch(self, self._watches)
+        self._watches = []
 
     async def _abandon(self, pump: _Pump) -> None:
         """Give up `pump` after it failed: tell every follower to reconnect and start afresh
@@ -203,8 +166,7 @@ class Hub:
         async with self._lock:
             if self._pump is not pump:
                 return
-            self._pump = None
-            self.channel_name = None
+            self._stop()
             joined, self.joined = self.joined, set()
             self.followers.clear()
             for topic in joined:
@@ -256,6 +218,10 @@ class Hub:
             except Exception:
                 logger.exception("live hub: asking a follower of %s to re-check failed", topic)
 
+    def layer_lost(self) -> None:
+        """The layer's connection to Redis dropped (live.redis_watch): pushes may be lost."""
+        self._reset_followers()
+
     def _reset_followers(self) -> None:
         consumers = {c: None for followers in self.followers.values() for c in followers}
         for consumer in consumers:
@@ -274,43 +240,33 @@ class _Pump:
     def __init__(self, hub: Hub, channel: str):
         self.hub = hub
         self.channel = channel
-        # messages, each followed by the future of its deliver_here if it came that way
-        self.inbox: deque[dict | asyncio.Future] = deque()
+        self.inbox: deque[dict] = deque()
         self.ready = asyncio.Event()
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._receive()), loop.create_task(self._send())]
 
-    def put(self, message: dict, fanned_out: asyncio.Future | None = None) -> None:
-        """Queue `message`; `fanned_out`, if given, is resolved once it has gone out (or the
-        pump stops)."""
+    def put(self, message: dict) -> None:
         self.inbox.append(message)
-        if fanned_out is not None:
-            self.inbox.append(fanned_out)
         self.ready.set()
 
     def cancel(self) -> None:
         for task in self.tasks:
             if task is not asyncio.current_task():
                 task.cancel()
-        for item in self.inbox:
-            if isinstance(item, asyncio.Future) and not item.done():
-                item.set_result(None)
         self.inbox.clear()
 
     async def _receive(self) -> None:
         layer = self.hub.layer
-        delivered_here = origin_of(layer)
         try:
             while True:
                 message = await layer.receive(self.channel)
                 kind = message.get("type")
                 if kind == EVENT:
-                    if message.get("origin") != delivered_here:
-                        self.put(message)
+                    self.put(message)
                 elif kind == RESET:
                     self.hub._reset_followers()
                 elif kind == RECHECK:
-                    self.hub.recheck(message.get("topic"))
+                    self.put(message)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -324,12 +280,11 @@ class _Pump:
                 await self.ready.wait()
                 self.ready.clear()
                 while self.inbox:
-                    if isinstance(self.inbox[0], asyncio.Future):
-                        fanned_out = self.inbox.popleft()
-                        if not fanned_out.done():
-                            fanned_out.set_result(None)
-                        continue
                     topic = self.inbox[0].get("topic")
+                    if self.inbox[0].get("type") == RECHECK:
+                        self.inbox.popleft()
+                        self.hub.recheck(topic)
+                        continue
                     events = self._take(topic)
                     if events:
                         await self.hub.fan_out(topic, events, functools.partial(self._take, topic))
@@ -343,7 +298,7 @@ class _Pump:
         """The events of `topic` at the head of the inbox (up to another topic's)."""
         inbox = self.inbox
         events = []
-        while inbox and isinstance(inbox[0], dict) and inbox[0].get("topic") == topic:
+        while inbox and inbox[0].get("type") == EVENT and inbox[0].get("topic") == topic:
             message = inbox.popleft()
             carried = message.get("events")
             if carried is None:

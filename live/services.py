@@ -7,26 +7,17 @@ one commit hook, so those of one topic (an update and the status change it makes
 in one message and reach every socket in one write, instead of the second waiting for the
 first to have gone out to everyone.
 
-A channel layer that can publish from the calling thread at once (`group_send_now`: the Redis
-layer, config.channel_layers) does so: every process's fan-out starts without waiting for an
-event loop. In a worker thread of a running loop (a sync Django view under daphne,
-`database_sync_to_async`) the message also goes straight to this process's hub, and the thread
-waits (at most HANDOVER_WAIT seconds) until the hub has fanned it out here: the local
-followers need neither the trip through Redis nor the loop winning the interpreter back from
-the request thread, which goes on with its reply (live.hub; bench.fanout with a probe in the
-daphne processes, two of them sharing Redis on two cores: publish to the local fan-out's start
-0.5-10.5 ms before, often after the reply; under 1 ms for two thirds of the events after, and
-2-9 ms for the rest, while the other processes hold both cores).
+How a push reaches the layer depends on where the layer lives:
 
-Otherwise, in a worker thread of a running loop, the push is handed to that loop and the
-thread waits only until the loop has taken it (the group_send has run, at most HANDOVER_WAIT
-seconds), not for the fan-out: the pushes of one thread reach the loop, and the group, in the
-order they were made. Waiting for the hand-over is what lets the fan-out start at once: a
-request thread that goes straight on with its reply holds the interpreter, and the loop gets
-it only when the switch interval forces a turn, once for the group_send and again for the hub
-(bench.fanout with a probe in the daphne process, 1,000 sockets: push to fan-out start
-1.2-2.2 ms going straight on, 0.3-0.7 ms waiting for the hand-over). Anywhere else the push
-is made with `async_to_sync` and waited for.
+- channels_redis' layers talk to Redis from any event loop: the push is handed to this
+  process's publisher (live.publisher), one thread with its own loop that sends the pushes in
+  order and keeps them while Redis is unreachable. The calling thread (a gunicorn worker, a
+  management command, the task worker, a sync view under daphne) does not wait for Redis.
+- Any other layer (Channels' in-memory layer: `make run` and the tests, one daphne process)
+  only reaches the consumers on their own event loop. In a worker thread of that loop (a sync
+  Django view under daphne, `database_sync_to_async`), `async_to_sync(layer.group_send)` runs
+  the send on it, as asgiref documents; called in the loop's own thread, the send is
+  scheduled on it.
 
 Lost access. `access_changed(user_ids)` (a membership ended, a role was lowered, an account was
 deactivated) and `topic_changed(topic)` (what a topic shows became private: a task marked
@@ -38,16 +29,17 @@ topic's group (the hub passes it on to its local followers).
 """
 
 import asyncio
-import contextlib
+import functools
 import json
 import logging
-import os
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import transaction
 
-from . import hub
+from . import hub, publisher
 from .models import Event
 from .topics import group_name, narrows, parse
 
@@ -56,9 +48,7 @@ RECHECK = hub.RECHECK
 
 logger = logging.getLogger(__name__)
 
-#: How long a request thread waits for its event loop to take a push (see above); a loop
-#: that is busy for longer gets it later, and the thread goes on without it.
-HANDOVER_WAIT = 0.05
+REDIS_LAYERS = (RedisPubSubChannelLayer, RedisChannelLayer)
 
 
 def serialise(event: Event) -> str:
@@ -130,49 +120,46 @@ def _push_all(pushes) -> None:
 
 
 def _push(topic: str, events: list[tuple[int, str]]) -> None:
+    if len(events) == 1:
+        event_id, text = events[0]
+        message = {"type": "live.event", "id": event_id, "topic": topic, "text": text}
+    else:
+        message = {"type": "live.event", "topic": topic, "events": [list(e) for e in events]}
+    _send(group_name(topic), message)
+
+
+def _send(group: str, message: dict) -> None:
+    """Send `message` to `group` on the default channel layer (see the module doc). Failures
+    are logged: the log is the truth, and clients that miss a push catch up with `since`."""
     layer = get_channel_layer()
     if layer is None:
         return
-    group = group_name(topic)
-    event_id = events[0][0]  # named in warnings
-    if len(events) == 1:
-        message = {"type": "live.event", "id": event_id, "topic": topic, "text": events[0][1]}
-    else:
-        message = {"type": "live.event", "topic": topic, "events": [list(e) for e in events]}
-    send_now = getattr(layer, "group_send_now", None)
-    loop = _calling_loop()
-    if send_now is not None:
-        # In a worker thread of a loop whose hub has followers of the topic, they get it from
-        # here at once, and the copy the layer brings back, marked, is passed by (live.hub).
-        # Without followers here there is nothing to wait for: the copy serves late-comers.
-        here = loop is not None and hub.followed_here(layer, loop, topic)
-        marked = {**message, "origin": hub.origin_of(layer)} if here else message
-        if send_now(group, marked):
-            if here:
-                _hand_over(loop, hub.deliver_here(layer, message), topic, event_id)
-            return
+    if isinstance(layer, REDIS_LAYERS):
+        publisher.publish(layer, group, message)
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
     if loop is not None:
-        _hand_over(loop, layer.group_send(group, message), topic, event_id)
+        task = loop.create_task(layer.group_send(group, message))
+        _background.add(task)
+        task.add_done_callback(functools.partial(_sent, group, message["type"]))
         return
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:
-        # The log is the truth: clients that miss the push catch up with `since`.
-        logger.warning("live push failed for %s #%s", topic, event_id, exc_info=True)
+        logger.warning("live %s to %s failed", message["type"], group, exc_info=True)
 
 
-def _hand_over(loop, coroutine, topic: str, event_id: int) -> None:
-    """Run `coroutine` in `loop` and wait until it is done, at most HANDOVER_WAIT seconds."""
-    try:
-        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
-    except Exception:
-        coroutine.close()
-        logger.warning("live push failed for %s #%s", topic, event_id, exc_info=True)
-        return
-    future.add_done_callback(lambda done: _pushed(done, topic, event_id))
-    # Still under way after the wait, or failed: _pushed reports how it ends.
-    with contextlib.suppress(Exception):
-        future.result(timeout=HANDOVER_WAIT)
+def _sent(group: str, kind: str, task: asyncio.Task) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("live %s to %s failed", kind, group, exc_info=task.exception())
+
+
+# Strong references to sends scheduled on the running loop (asyncio keeps only weak ones).
+_background: set[asyncio.Task] = set()
 
 
 def access_group(user_id: int) -> str:
@@ -200,43 +187,6 @@ def topic_changed(topic: str) -> None:
 
 
 def _send_control(messages) -> None:
-    """Send [(group, message), ...] as `_push` sends events (never losing the caller's turn
-    for longer than HANDOVER_WAIT)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    send_now = getattr(layer, "group_send_now", None)
-    loop = _calling_loop()
+    """Send [(group, message), ...] as `_push` sends events."""
     for group, message in messages:
-        if send_now is not None and send_now(group, message):
-            continue
-        if loop is not None:
-            _hand_over(loop, layer.group_send(group, message), group, message["type"])
-            continue
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            logger.warning("live %s to %s failed", message["type"], group, exc_info=True)
-
-
-def _calling_loop():
-    """The running event loop whose worker thread this is (asgiref's SyncToAsync), or None."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        return None  # called in a loop's own thread (not from async code: async_to_sync says so)
-    local = SyncToAsync.threadlocal
-    loop = getattr(local, "main_event_loop", None)
-    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
-        return None
-    return loop if loop.is_running() and not loop.is_closed() else None
-
-
-def _pushed(done, topic: str, event_id: int) -> None:
-    if done.cancelled():
-        logger.warning("live push cancelled for %s #%s", topic, event_id)
-    elif done.exception() is not None:
-        # The log is the truth: clients that miss the push catch up with `since`.
-        logger.warning("live push failed for %s #%s", topic, event_id, exc_info=done.exception())
+        _send(group, message)

@@ -1,106 +1,156 @@
-"""Event frames for the hub's fan-out, and a direct write path for daphne.
+"""Events on their way to the local followers, and autobahn's prepared messages behind daphne.
 
-`Outgoing` is one published event on its way to the local followers: the ASGI message
-{"type": "websocket.send", "text": ...} that every server understands, and (made on first
-use, once per event) the WebSocket frame bytes. `Batch` is one or more consecutive events of
-one topic that reached the hub together (the events of one transaction, say): a follower
-that takes all of them gets their frames in one write.
+`Outgoing` is one published event for the local followers: the ASGI message
+{"type": "websocket.send", "text": ...} that every server understands and, made on first use
+and then shared by all the sockets of the server, autobahn's prepared message of it. `Batch`
+is one or more consecutive events of one topic that reached the hub together, in order.
 
-Why a direct path. Behind daphne, an ASGI `websocket.send` goes through channels' session
-middleware, daphne's `Server.handle_reply`, its protocol, autobahn's `sendMessage` (which frames
-the text again for every socket) and Twisted's `transport.write`, which only buffers: Twisted
-registers the socket for writing (an epoll_ctl), writes it on the next loop iteration and
-unregisters it (another epoll_ctl). For a thousand sockets that is most of a fan-out's cost,
-and no byte leaves before the last socket has been handled. `direct_writer(send)` recognises
-daphne's ASGI `send` of a WebSocket connection and returns a function that writes the ready
-frame to the socket at once, as asyncio's own transports do:
+Why prepared messages. Through ASGI, each follower's `websocket.send` goes through channels'
+session middleware, daphne's `Server.handle_reply` coroutine and protocol, and autobahn's
+`sendMessage`, which encodes and frames the same text again for every socket. autobahn's
+prepared messages (`factory.prepareMessage`, `protocol.sendPreparedMessage`) frame an event
+once for all the sockets of a factory and hand the bytes to the write path `sendMessage`
+uses too (`sendData`: behind autobahn's own send queue if it holds anything, else Twisted's
+`transport.write`), so they keep their place among the connection's other frames. On a
+connection that negotiated permessage-deflate, autobahn compresses the prepared message's
+payload for that connection, as `sendMessage` would (daphne accepts the extension only when
+its factory is configured to).
 
-- only for a plain TCP (or UNIX) Twisted transport of an open daphne WebSocket protocol; not
-  with TLS in the process, not while autobahn queues frames of its own, not when anything
-  else is unwritten in Twisted's buffer (then the frame is appended to that buffer, so the
-  byte order on the wire is kept), and never for a connection daphne counts as gone;
-- what the socket does not take at once goes to Twisted's buffer (`transport.write`);
-- when it returns False the caller sends the ASGI message as usual.
+The seam, all of it here. Neither Channels nor daphne documents a way from an ASGI `send` to
+the WebSocket protocol behind it. `prepared_sender(send)` recognises what daphne hands an
+application, `functools.partial(Server.handle_reply, protocol)`, also behind channels'
+session middleware (`InstanceSessionWrapper.send` passes every message but
+`http.response.start` on to its `real_send` unchanged). It returns None, and the consumer
+uses the ASGI `send`, when settings.LIVE_PREPARED_MESSAGES is off, when the installed daphne,
+autobahn or Channels is not a release series this was written and tested against
+(KNOWN_VERSIONS), when `send` is anything else (the test communicator, another server), or
+when anything looks unexpected. It never raises.
 
-Frames are unmasked and uncompressed (RFC 6455 5.1; an uncompressed message is valid on a
-permessage-deflate connection too). Anything else (the test communicator, another ASGI
-server) gets None and the usual `send`. `LIVE_DIRECT_WRITES = False` in the settings turns it
-off.
-
-`spread_pings(send)` starts the keep-alive ping clock of daphne's socket at a random point of
-its interval, so that connections opened together are not pinged together ever after.
+The sender it returns makes the checks of daphne and autobahn on the way of a
+`websocket.send` (`sendPreparedMessage` writes without looking at the connection's state):
+nothing for a connection daphne counts as gone (`Server.handle_reply` drops the message) or
+one that is closing or closed (autobahn's `sendMessage` refuses it); a message larger than
+the connection's `maxMessagePayloadSize`, or a connection not open yet, is left to the ASGI
+`send` (the sender returns False).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import random
-import struct
-import time
+import sys
+from collections.abc import Callable, Sequence
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-
-def text_frame(payload: bytes) -> bytes:
-    """One final, unmasked WebSocket text frame carrying `payload` (UTF-8)."""
-    n = len(payload)
-    if n < 126:
-        return struct.pack("!BB", 0x81, n) + payload
-    if n < 65536:
-        return struct.pack("!BBH", 0x81, 126, n) + payload
-    return struct.pack("!BBQ", 0x81, 127, n) + payload
+#: The release series (major.minor) of the frameworks whose code the prepared path was read
+#: against and tested with; on any other the ASGI `send` is used.
+KNOWN_VERSIONS = {"daphne": {"4.2"}, "autobahn": {"26.11"}, "channels": {"4.3"}}
 
 
 class Outgoing:
-    """One event's text for every follower: as an ASGI message and as frame bytes."""
+    """One event's text for every follower: the ASGI message, and the prepared message of
+    the server's WebSocket factory (made once)."""
 
-    __slots__ = ("message", "_frame")
+    __slots__ = ("message", "factory", "prepared", "payload_size")
 
     def __init__(self, text: str):
         self.message = {"type": "websocket.send", "text": text}  # shared: never modify
-        self._frame: bytes | None = None
+        self.factory = None
+        self.prepared = None
+        self.payload_size = 0
 
     @property
     def text(self) -> str:
         return self.message["text"]
 
-    @property
-    def frame(self) -> bytes:
-        if self._frame is None:
-            self._frame = text_frame(self.message["text"].encode("utf-8"))
-        return self._frame
+    def prepared_for(self, factory):
+        """autobahn's PreparedMessage of this event for the sockets of `factory`."""
+        if self.factory is not factory:
+            payload = self.message["text"].encode("utf-8")
+            self.prepared = factory.prepareMessage(payload)
+            self.payload_size = len(payload)
+            self.factory = factory
+        return self.prepared
 
 
 class Batch:
     """Consecutive events of one topic, in order: [(id, Outgoing), ...]."""
 
-    __slots__ = ("events", "_frames")
+    __slots__ = ("events", "outgoing")
 
     def __init__(self, events: list[tuple[int, Outgoing]]):
         self.events = events
-        self._frames: bytes | None = None
-
-    @property
-    def frames(self) -> bytes:
-        """The frames of all the events, back to back."""
-        if self._frames is None:
-            self._frames = b"".join(outgoing.frame for _id, outgoing in self.events)
-        return self._frames
+        self.outgoing = [outgoing for _id, outgoing in events]
 
 
-def _daphne_websocket(send):
-    """(daphne Server, WebSocketProtocol) behind the ASGI `send` of a WebSocket connection, or
-    None when `send` is not daphne's."""
+def framework_versions() -> dict[str, str]:
+    """The installed versions of the frameworks the prepared path relies on."""
+    import autobahn
+    import channels
+    import daphne
+
+    return {
+        "daphne": daphne.__version__,
+        "autobahn": autobahn.__version__,
+        "channels": channels.__version__,
+    }
+
+
+def release_series(version) -> str:
+    return ".".join(str(version).split(".")[:2])
+
+
+def versions_known() -> bool:
+    versions = framework_versions()
+    unknown = tuple(
+        sorted(
+            f"{name} {versions.get(name)}"
+            for name, series in KNOWN_VERSIONS.items()
+            if release_series(versions.get(name)) not in series
+        )
+    )
+    if unknown:
+        warn_once(
+            f"live: prepared messages are off: not tested with {', '.join(unknown)}; "
+            "events go through ASGI send"
+        )
+    return not unknown
+
+
+@functools.cache
+def warn_once(message: str) -> None:
+    logger.warning(message)
+
+
+def prepared_sender(send) -> Callable[[Sequence[Outgoing]], bool] | None:
+    """A `send_prepared([Outgoing, ...]) -> bool` for the daphne WebSocket connection behind
+    the ASGI `send`, or None (see the module doc). It returns False when the events must go
+    through the ASGI `send` instead; then none of them was sent."""
+    if not getattr(settings, "LIVE_PREPARED_MESSAGES", True):
+        return None
     try:
-        from channels.sessions import InstanceSessionWrapper
-        from daphne.server import Server
-        from daphne.ws_protocol import WebSocketProtocol
-    except ImportError:
+        return daphne_sender(send)
+    except Exception as exc:
+        warn_once(
+            f"live: prepared messages are off ({type(exc).__name__} while looking for "
+            "daphne's protocol); events go through ASGI send"
+        )
         return None
 
-    # channels' session middleware only acts on http.response.start: skip it for frames.
-    while isinstance(getattr(send, "__self__", None), InstanceSessionWrapper):
+
+def daphne_sender(send):
+    # Only in a daphne process is its server module loaded (importing it elsewhere would
+    # install Twisted's reactor there).
+    if "daphne.server" not in sys.modules or not versions_known():
+        return None
+    from channels.sessions import InstanceSessionWrapper
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+
+    while getattr(send, "__func__", None) is InstanceSessionWrapper.send:
         send = send.__self__.real_send
     if not isinstance(send, functools.partial) or len(send.args) != 1 or send.keywords:
         return None
@@ -112,74 +162,35 @@ def _daphne_websocket(send):
         or not isinstance(protocol, WebSocketProtocol)
     ):
         return None
-    return server, protocol
-
-
-def spread_pings(send, *, rng=random) -> bool:
-    """Start the ping clock of daphne's WebSocket behind `send` at a random point of its
-    interval; False when `send` is not daphne's.
-
-    Daphne pings a socket once `ping_interval` seconds (20) have passed since it last heard
-    from it, checking every connection every 2 s. Clients that connected together (all the
-    pages of a site after a deploy, a benchmark) would otherwise be pinged together for good:
-    every interval a burst of N pings and N pongs in one loop iteration, delaying whatever
-    event is being fanned out at that moment. Spread, each 2-s check pings about a tenth of
-    them."""
-    found = _daphne_websocket(send)
-    if found is None:
-        return False
-    server, protocol = found
-    interval = getattr(server, "ping_interval", None)
-    if isinstance(interval, int | float) and interval > 0:
-        protocol.last_ping = time.time() - rng.uniform(0, interval)
-    return True
-
-
-def direct_writer(send):
-    """A `write(frames: bytes) -> bool` that puts frames straight on daphne's socket behind
-    the ASGI `send` of a WebSocket connection, or None if `send` is not daphne's."""
-    try:
-        from daphne.ws_protocol import WebSocketProtocol
-        from twisted.internet.tcp import Connection
-    except ImportError:
+    factory = getattr(protocol, "factory", None)
+    connections = getattr(server, "connections", None)
+    limit = getattr(protocol, "maxMessagePayloadSize", None)
+    if (
+        not isinstance(factory, WebSocketFactory)
+        or not factory.isServer
+        or not isinstance(connections, dict)
+        or protocol not in connections
+        or not isinstance(limit, int)
+        # autobahn would fragment what `sendMessage` sends: a prepared message is one frame
+        or getattr(protocol, "autoFragmentSize", None) != 0
+    ):
         return None
+    state_open = protocol.STATE_OPEN
+    states_gone = (protocol.STATE_CLOSING, protocol.STATE_CLOSED)
+    send_prepared_message = protocol.sendPreparedMessage
 
-    found = _daphne_websocket(send)
-    if found is None:
-        return None
-    server, protocol = found
-    # Looked up once: daphne keeps one details dict per connection for its whole life (it marks
-    # it "disconnected" before dropping it) and a protocol keeps its transport. A fan-out
-    # touches every follower's objects once per event; each one fewer saves cache misses.
-    details = server.connections.get(protocol)
-    transport = protocol.transport
-    if details is None or not isinstance(transport, Connection):
-        return None
-    sock = transport.socket
-    state_open = WebSocketProtocol.STATE_OPEN
-
-    def write(data: bytes) -> bool:
-        if protocol.state != state_open or protocol.send_queue:
-            return False  # closing, or autobahn's own queue: the usual path keeps order
-        if "disconnected" in details:
-            return True  # gone: daphne drops whatever is sent to it
-        if transport.TLS:
+    def send_prepared(outgoing_list: Sequence[Outgoing]) -> bool:
+        details = connections.get(protocol)
+        if details is None or details.get("disconnected"):
+            return True
+        state = protocol.state
+        if state != state_open:
+            return state in states_gone
+        prepared = [outgoing.prepared_for(factory) for outgoing in outgoing_list]
+        if limit > 0 and any(outgoing.payload_size > limit for outgoing in outgoing_list):
             return False
-        if transport.disconnecting or transport.disconnected:
-            return True
-        if transport._tempDataLen or len(transport.dataBuffer) > transport.offset:
-            transport.write(data)  # behind what is already waiting
-            return True
-        try:
-            sent = sock.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
-            # Let Twisted meet the error (it closes the connection its own way).
-            transport.write(data)
-            return True
-        if sent < len(data):
-            transport.write(data[sent:])
+        for message in prepared:
+            send_prepared_message(message)
         return True
 
-    return write
+    return send_prepared

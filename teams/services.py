@@ -143,40 +143,6 @@ def _announce(
     publish_many(events, actor=actor)
 
 
-def _audit(instance, action: str, *, user, data: dict):
-    """`wagtail.log_actions.log(instance, action, user=user, data=data)` in ONE query.
-
-    Wagtail's log entries validate themselves on save (`full_clean`), which looks up the
-    content type and the user by id before the INSERT. Both are known to exist here (the
-    content type comes from ContentType's cache, the user is the signed-in actor), so the entry
-    is validated without those two look-ups and inserted as it is. The same row as `log()`
-    writes (label, timestamp, the active log context's uuid); anything but a ModelLogEntry
-    goes through `log()`.
-    """
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.log_actions import get_active_log_context, registry
-    from wagtail.models import ModelLogEntry
-
-    registry.scan_for_actions()
-    model = registry.get_log_model_for_instance(instance)
-    if model is not ModelLogEntry:
-        return log(instance=instance, action=action, user=user, data=data)
-    context = get_active_log_context()
-    entry = ModelLogEntry(
-        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
-        label=ModelLogEntry.objects.get_instance_title(instance),
-        action=action,
-        timestamp=timezone.now(),
-        data=data or {},
-        user=user or context.user,
-        uuid=context.uuid,
-        object_id=str(instance.pk),
-    )
-    entry.full_clean(exclude=["content_type", "user"])
-    ModelLogEntry.objects.bulk_create([entry])
-    return entry
-
-
 def _status_changed(task: Task, actor) -> None:
     task_status_changed.send(sender=Task, task=task, actor=actor)
 
@@ -379,7 +345,7 @@ def claim_task(*, actor, task: Task, team: Team) -> Task:
                 extra={"holder": None, "current_status": current.status},
             )
         task = _reload(task)
-        _audit(task, "linli.task.claim", user=actor, data={"team": team_ref(team)})
+        log(instance=task, action="linli.task.claim", user=actor, data={"team": team_ref(team)})
         values = {"team": team.name, "title": task.title}
         _announce(
             task,
@@ -475,7 +441,7 @@ def dispatch_task(*, actor, task: Task, team: Team) -> Task:
                 extra={"current_status": current},
             )
         task = _reload(task)
-        _audit(task, "linli.task.dispatch", user=actor, data={"team": team_ref(team)})
+        log(instance=task, action="linli.task.dispatch", user=actor, data={"team": team_ref(team)})
         values = {"title": task.title}
         text = localized(gettext_lazy("Your team was asked to take on: %(title)s"), values)
         redacted = localized(gettext_lazy("Your team was asked to take on a confidential task."))
@@ -542,9 +508,9 @@ def post_update(
             update.photo = cleaned.original
             update.photo_rendition = cleaned.rendition
         update.save()
-        _audit(
-            task,
-            "linli.task.update",
+        log(
+            instance=task,
+            action="linli.task.update",
             user=actor,
             data={"update": update.pk, "status": status or None, "photo": bool(photo)},
         )

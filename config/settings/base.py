@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "corsheaders",
+    "csp",
+    "django_ratelimit",
     "rest_framework",
     "django_filters",
     "allauth",
@@ -93,6 +96,34 @@ MIDDLEWARE = [
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
+# Content-Security-Policy (django-csp; config/csp.py says why it is this strict and relaxes it
+# for Wagtail's admin and the API docs). CSP_REPORT_ONLY=1 in the environment sends it as
+# Content-Security-Policy-Report-Only instead, to try a policy out without blocking anything.
+site_content_security_policy = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # The one inline style attribute allauth renders: sha256 of "display: none".
+        "style-src": [SELF, UNSAFE_HASHES, "'sha256-ZdHxw9eWtnxUb3mk6tBS+gIiVUPE3pGM470keHPDFlE='"],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, "ws:", "wss:"],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+if os.environ.get("CSP_REPORT_ONLY") == "1":
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = site_content_security_policy
+else:
+    CONTENT_SECURITY_POLICY = site_content_security_policy
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -116,14 +147,31 @@ TEMPLATES = [
     },
 ]
 
+# Connections as Django's docs advise when requests may run in a new thread each (daphne, ASGI):
+# no persistent connections (CONN_MAX_AGE 0). PostgreSQL keeps its connections in Django's
+# connection pool instead (psycopg-pool), one pool per server process, so a request borrows an
+# open connection and gives it back when it ends. CONN_HEALTH_CHECKS makes the pool check a
+# connection before lending it, so one that PostgreSQL dropped meanwhile is replaced.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'linli.sqlite3'}",
-        # Each request thread keeps its connection (config.handlers), checked before reuse.
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,  # a connection dropped between requests is reopened
+        conn_max_age=0,
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # max_size: at least the threads of a gunicorn worker (site/deploy/gunicorn.conf.py), so
+    # that no request waits for a connection. One that finds none (PostgreSQL unreachable)
+    # waits `timeout` seconds, then gets the 503 "briefly unavailable" reply (config.middleware).
+    # While PostgreSQL is away the pool retries with growing pauses; it gives a series up after
+    # `reconnect_timeout` seconds and the next request starts a new one, so the site is back
+    # within seconds of PostgreSQL, not after a pause as long as the outage.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8")),
+        "timeout": 5,
+        "reconnect_timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process and a task worker share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -132,11 +180,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
-# Idle request threads a server process keeps, each with its own database connection
-# (config.handlers); busier moments get more threads, which end afterwards.
-REQUEST_THREADS = int(os.environ.get("REQUEST_THREADS", "8"))
-# The server process's garbage collector thresholds and the interpreter's thread switch
-# interval in seconds (config/asgi.py says why).
+# A server process's garbage collector thresholds and the interpreter's thread switch interval
+# in seconds (config/asgi.py says why).
 GC_THRESHOLDS = (50_000, 20, 100)
 GIL_SWITCH_INTERVAL = 0.001
 
@@ -144,24 +189,41 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # channels_redis' pub/sub layer that tells consumers when Redis dropped messages
-            "BACKEND": "config.channel_layers.RedisPubSubChannelLayer",
+            # As channels_redis' README documents; live.redis_watch tells clients to resync
+            # when Redis drops messages, live.publisher sends from threads without a loop.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("REDIS_PREFIX", "linli")},
         }
     }
     CACHES = {
         "default": {
-            # Redis, or no cache at all while Redis is unreachable
-            "BACKEND": "config.cache.FailSafeRedisCache",
+            # Redis, or no cache at all while Redis is unreachable: django-redis' IGNORE_EXCEPTIONS
+            # answers as an empty cache (its add() too, with config.cache.FailOpenClient), and
+            # short socket timeouts keep an unreachable Redis from holding up a request.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "linli"),
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+            "OPTIONS": {
+                "CLIENT_CLASS": "config.cache.FailOpenClient",
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
 else:
-    # Channels' in-memory layer, tuned for live fan-out (see live/layers.py)
-    CHANNEL_LAYERS = {"default": {"BACKEND": "live.layers.InMemoryChannelLayer"}}
+    # Channels' in-memory layer. The live hub (live.hub) stays in a topic's group for as long
+    # as it has followers there: memberships must not expire after a day (group_expiry, ten
+    # years here), and a burst of events must not overflow the hub's one channel (capacity).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 10_000, "expiry": 60, "group_expiry": 10 * 365 * 86400},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every error the cache ignores while Redis is unreachable is logged (logger django_redis.cache).
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -170,6 +232,13 @@ AUTH_USER_MODEL = "accounts.User"
 # address someone else typed in does not keep its owner out; UserManager.get_by_natural_key
 # picks the owner for Django's own login.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+if not REDIS_URL:
+    # django-ratelimit counts in the default cache and warns that the local-memory cache is not
+    # shared between processes (E003) and not one it supports (W001). The embedded default runs
+    # one server process (`make run`), whose requests all share that cache, so its counts hold
+    # there. A deployment of several processes sets REDIS_URL (config/settings/production.py
+    # turns these checks on again).
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -293,6 +362,9 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 WAGTAILIMAGES_IMAGE_FORM_BASE = "core.wagtail_images.CleanImageForm"
 
 LIVE_REPLAY_LIMIT = 200
+# Events go to daphne's sockets as autobahn's prepared messages (live/wire.py); 0 sends them
+# through the ASGI `send`, as to any other server.
+LIVE_PREPARED_MESSAGES = os.environ.get("LIVE_PREPARED_MESSAGES", "1").strip() != "0"
 LIVE_MAX_SUBSCRIPTIONS = 50
 LIVE_MAX_MESSAGE_BYTES = 4096
 
@@ -311,6 +383,9 @@ WRITE_RATE_LIMITS = {
     "user": (120, 60),
     "anonymous": (60, 60),
 }
+# Those limits are counted by django-ratelimit; while the cache is unreachable it cannot count,
+# and lets requests through rather than refusing them all.
+RATELIMIT_FAIL_OPEN = True
 # Open reports that hide a proposal or comment until staff review it.
 DELIBERATION_REPORTS_TO_HIDE = 3
 

@@ -65,3 +65,10 @@ if (
     )
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Production runs several server processes (gunicorn's and daphne's): rate limits counted in one
+# process's local-memory cache would not hold, so django-ratelimit's checks of the cache, silenced
+# for the one-process embedded default (base.py), apply here: without REDIS_URL they fail.
+SILENCED_SYSTEM_CHECKS = [
+    check for check in SILENCED_SYSTEM_CHECKS if not check.startswith("django_ratelimit.")
+]

@@ -160,3 +160,10 @@ def test_wagtail_account_page_saves_with_our_user_model(client, admin_user):
     assert response.status_code == 302
     admin_user.refresh_from_db()
     assert admin_user.display_name == "社区管理员"
+
+
+def test_wagtail_account_page_is_for_admin_users_only(client, django_user_model):
+    assert client.get("/admin/account/").url.startswith("/admin/login/")
+    resident = django_user_model.objects.create_user(email="r@example.com", password="x")
+    client.force_login(resident)
+    assert client.get("/admin/account/").status_code in (302, 403)

@@ -3,15 +3,17 @@ X-Forwarded-For or X-Real-IP leaves every per-address rate limit (Linli's config
 allauth's login and sign-up) on the address nginx saw.
 
 The chain is checked with the deployment's own files: the proxy headers that
-site/deploy/nginx/linli.conf sets (applied as nginx applies them), daphne built from the
-ExecStart line of site/deploy/systemd/linli-daphne@.service and fed the request nginx would
-forward, Django's ASGI request from daphne's scope, and the rate-limit keys computed from it with
-the production settings' values.
+site/deploy/nginx/linli.conf sets (applied as nginx applies them), then for /ws/ daphne built from
+the ExecStart line of site/deploy/systemd/linli-daphne@.service and Django's ASGI request from
+daphne's scope, for everything else gunicorn's request parsing with the configuration that
+site/deploy/systemd/linli-web.service starts it with and Django's WSGI request through
+config/wsgi.py; and the rate-limit keys computed from either with the production settings' values.
 """
 
 import io
 import json
 import re
+import runpy
 import shlex
 
 import pytest
@@ -23,10 +25,15 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.wsgi import WSGIRequest
+from gunicorn.config import Config
+from gunicorn.http import wsgi as gunicorn_wsgi
+from gunicorn.http.parser import RequestParser
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 
 from config import ratelimit
+from config import wsgi as linli_wsgi
 from tests.core.test_security import production_settings  # noqa: F401
 
 DEPLOY = django_settings.BASE_DIR / "site" / "deploy"
@@ -41,8 +48,8 @@ FORGERIES = [
 ]
 
 
-def proxied_locations() -> dict[str, dict[str, str]]:
-    """{location: {header: value}} of every nginx location that proxies to daphne."""
+def proxied_locations() -> dict[str, tuple[str, dict[str, str]]]:
+    """{location: (upstream, {header: value})} of every nginx location that proxies to Linli."""
     text = (DEPLOY / "nginx" / "linli.conf").read_text()
     text = re.sub(r"#[^\n]*", "", text)
     locations = {}
@@ -52,9 +59,11 @@ def proxied_locations() -> dict[str, dict[str, str]]:
             depth += {"{": 1, "}": -1}.get(text[end], 0)
             end += 1
         block = text[match.end() : end]
-        if "proxy_pass http://linli_daphne" in block:
-            locations[match.group(1)] = dict(
-                re.findall(r"proxy_set_header\s+(\S+)\s+([^;]+);", block)
+        upstream = re.search(r"proxy_pass\s+http://(linli_\w+)", block)
+        if upstream:
+            locations[match.group(1)] = (
+                upstream.group(1),
+                dict(re.findall(r"proxy_set_header\s+(\S+)\s+([^;]+);", block)),
             )
     return locations
 
@@ -78,6 +87,7 @@ def as_nginx_forwards(headers: dict, directives: dict, *, remote_addr: str) -> d
     for name, value in directives.items():
         for variable, replacement in variables.items():
             value = value.replace(variable, replacement)
+        value = value.strip('"')
         if value:
             sent[name] = value
     return sent
@@ -116,19 +126,72 @@ def daphne_scope(server: Server, headers: dict, *, peer: str = "127.0.0.1") -> d
     return scope
 
 
-def keys(scope: dict) -> tuple[str, str]:
-    """(Linli's anonymous rate-limit key, allauth's client address) for this scope."""
-    request = ASGIRequest(scope, io.BytesIO())
+def gunicorn_from_unit() -> Config:
+    """gunicorn's configuration as the systemd unit's ExecStart line starts it (not run)."""
+    unit = (DEPLOY / "systemd" / "linli-web.service").read_text()
+    line = re.search(r"^ExecStart=(.*?[^\\])$", unit.replace("\\\n", " "), re.M).group(1)
+    argv = shlex.split(line.replace("/srv/linli", str(django_settings.BASE_DIR)))[1:]
+    cfg = Config()
+    args = cfg.parser().parse_args(argv)
+    for name, value in runpy.run_path(args.config).items():
+        if name in cfg.settings:
+            cfg.set(name, value)
+    for name, value in vars(args).items():
+        if value is not None and name in cfg.settings and name != "config":
+            cfg.set(name, value)
+    return cfg
+
+
+def gunicorn_request(cfg: Config, headers: dict, *, peer: str = "127.0.0.1") -> WSGIRequest:
+    """Django's request for this request arriving at gunicorn from `peer` (nginx), through the
+    WSGI application of config/wsgi.py."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    raw = f"POST /accounts/login/ HTTP/1.1\r\n{head}Content-Length: 0\r\n\r\n".encode()
+    request = next(iter(RequestParser(cfg, iter([raw]), (peer, 40000))))
+    _, environ = gunicorn_wsgi.create(request, None, (peer, 40000), cfg.address[0], cfg)
+    seen = []
+    app = linli_wsgi.with_client_address(
+        lambda environ, start_response: seen.append(environ),
+        proxies=",".join(cfg.forwarded_allow_ips),
+    )
+    app(environ, None)
+    return WSGIRequest(seen[0])
+
+
+def keys(request) -> tuple[str, str]:
+    """(Linli's anonymous rate-limit key, allauth's client address) for this request."""
     request.user = AnonymousUser()
     return ratelimit.client_key(request)[1], get_adapter(request).get_client_ip(request)
 
 
+def linli_request(upstream: str, headers: dict, *, peer: str = "127.0.0.1"):
+    """Django's request for what nginx sends to `upstream`: daphne's or gunicorn's."""
+    if upstream == "linli_daphne":
+        return ASGIRequest(daphne_scope(daphne_from_unit(), headers, peer=peer), io.BytesIO())
+    assert upstream == "linli_web", upstream
+    return gunicorn_request(gunicorn_from_unit(), headers, peer=peer)
+
+
 def test_every_proxied_location_overwrites_the_address_headers():
     locations = proxied_locations()
-    assert set(locations) >= {"/", "/ws/"}
-    for location, directives in locations.items():
+    assert locations["/"][0] == "linli_web"  # HTTP: gunicorn
+    assert locations["/ws/"][0] == "linli_daphne"  # WebSockets: daphne
+    for location, (_, directives) in locations.items():
         assert directives.get("X-Real-IP") == "$remote_addr", location
         assert directives.get("X-Forwarded-For") == "$remote_addr", location
+
+
+def test_gunicorn_listens_on_loopback_and_trusts_only_loopback():
+    cfg = gunicorn_from_unit()
+    assert [host for host, _ in cfg.address] == ["127.0.0.1"]
+    assert cfg.forwarded_allow_ips == linli_wsgi.FORWARDED_ALLOW_IPS.split(",")
+    assert set(cfg.forwarded_allow_ips) <= {"127.0.0.1", "::1"}
+
+
+@pytest.mark.parametrize("forged", FORGERIES)
+def test_a_client_reaching_gunicorn_directly_keeps_its_own_address(forged):
+    request = gunicorn_request(gunicorn_from_unit(), {"Host": "x", **forged}, peer=CLIENT)
+    assert request.META["REMOTE_ADDR"] == CLIENT
 
 
 @pytest.mark.parametrize("forged", FORGERIES)
@@ -139,16 +202,15 @@ def test_a_forged_header_does_not_move_the_rate_limit_key(
 ):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = production_settings.ALLAUTH_TRUSTED_PROXY_COUNT
     settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = production_settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER
-    server = daphne_from_unit()
-    for location, directives in proxied_locations().items():
+    for location, (upstream, directives) in proxied_locations().items():
         client_headers = {"Host": "linli.example", **forged}
         sent = as_nginx_forwards(client_headers, directives, remote_addr=CLIENT)
-        scope = daphne_scope(server, sent)
-        assert scope["client"][0] == CLIENT, (location, sent)
-        assert keys(scope) == (f"addr:{CLIENT}", CLIENT), (location, forged)
+        request = linli_request(upstream, sent)
+        assert request.META["REMOTE_ADDR"] == CLIENT, (location, sent)
+        assert keys(request) == (f"addr:{CLIENT}", CLIENT), (location, forged)
         # Another client of nginx gets another bucket: the key is the address, not a constant.
         other = as_nginx_forwards(client_headers, directives, remote_addr="192.0.2.9")
-        assert keys(daphne_scope(server, other)) == ("addr:192.0.2.9", "192.0.2.9")
+        assert keys(linli_request(upstream, other)) == ("addr:192.0.2.9", "192.0.2.9")
 
 
 @pytest.fixture

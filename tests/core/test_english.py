@@ -11,6 +11,7 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
 from communities.models import Community, Membership
@@ -64,9 +65,10 @@ def english_world(db):
             page.intro = "Residents' council and volunteer teams."
         page.save()
     Site.objects.update(site_name="Linli")
-    for skill in Skill.objects.all():
-        skill.name = dict(Skill.SLUGS)[skill.slug]._args[0]  # the English label
-        skill.save(update_fields=["name"])
+    with translation.override("en"):
+        for skill in Skill.objects.all():
+            skill.name = str(dict(Skill.SLUGS)[skill.slug])  # the English label
+            skill.save(update_fields=["name"])
 
     district = Community.objects.create(name="Songzi", kind="district")
     street = Community.objects.create(name="Xinjiangkou Street", kind="street", parent=district)

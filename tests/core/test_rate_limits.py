@@ -99,3 +99,77 @@ def test_admin_and_allauth_keep_their_own_limits(world, tight):  # noqa: F811
     for _ in range(5):
         response = client.post("/admin/login/", {})
         assert response.status_code != 429
+
+
+def test_counts_are_django_ratelimits(db, settings):
+    """The counting is django-ratelimit's: its RATELIMIT_ENABLE switch turns every limit off."""
+    settings.RATELIMIT_ENABLE = False
+    for _ in range(5):
+        ratelimit.hit(key="off", limit=(1, 60))
+
+
+def test_the_wait_is_the_rest_of_the_window(db):
+    ratelimit.hit(key="window", limit=(1, 3600))
+    with pytest.raises(RateLimited) as info:
+        ratelimit.hit(key="window", limit=(1, 3600))
+    assert 1 <= info.value.retry_after <= 3600
+
+
+@pytest.fixture
+def unreachable_cache(settings):
+    """django-ratelimit's cache is a Redis nobody listens on (django-redis, fail-safe)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        **settings.CACHES,
+        "unreachable": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        },
+    }
+    settings.RATELIMIT_USE_CACHE = "unreachable"
+
+
+def test_limits_let_requests_through_while_the_cache_is_unreachable(
+    world,  # noqa: F811
+    tight,
+    unreachable_cache,
+    settings,
+):
+    for _ in range(5):
+        ratelimit.hit(key="t", limit=(1, 60))
+    client = client_for(world.resident)
+    url = f"/api/v1/teams/{world.team.pk}/join"
+    codes = [
+        client.post(url, {"note": "想参加"}, content_type="application/json").status_code
+        for _ in range(5)
+    ]
+    assert 429 not in codes
+    # Failing closed instead (django-ratelimit's default) would refuse every write.
+    settings.RATELIMIT_FAIL_OPEN = False
+    with pytest.raises(RateLimited):
+        ratelimit.hit(key="t", limit=(1, 60))
+
+
+def test_system_checks_of_the_embedded_default_are_honest(settings):
+    """django-ratelimit checks its cache; the local-memory one is silenced for the one-process
+    embedded default only, with its reason in the settings."""
+    from django.core import checks
+
+    assert "django_ratelimit" in settings.INSTALLED_APPS
+    silenced = "django_ratelimit.E003" in settings.SILENCED_SYSTEM_CHECKS
+    assert silenced == (not settings.REDIS_URL)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    found = {e.id for e in checks.run_checks(tags=[checks.Tags.caches])}
+    assert {"django_ratelimit.E003", "django_ratelimit.W001"} <= found
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": ""}}
+    found = {e.id for e in checks.run_checks(tags=[checks.Tags.caches])}
+    assert not any(check.startswith("django_ratelimit.") for check in found)

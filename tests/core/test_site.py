@@ -60,15 +60,39 @@ def test_redis_selected_when_redis_url_set(monkeypatch):
         reloaded = importlib.reload(base)
         assert (
             reloaded.CHANNEL_LAYERS["default"]["BACKEND"]
-            == "config.channel_layers.RedisPubSubChannelLayer"
+            == "channels_redis.pubsub.RedisPubSubChannelLayer"
         )
         assert reloaded.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/3"]
-        assert reloaded.CACHES["default"]["BACKEND"] == "config.cache.FailSafeRedisCache"
     finally:
         monkeypatch.delenv("REDIS_URL")
         reloaded = importlib.reload(base)
-    assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "live.layers.InMemoryChannelLayer"
+    assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
     assert reloaded.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_the_redis_cache_is_django_redis_failing_safe(monkeypatch):
+    import importlib
+
+    import config.settings.base as base
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    try:
+        reloaded = importlib.reload(base)
+        cache = reloaded.CACHES["default"]
+        assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+        assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
+        # Fail-safe: an unreachable Redis is a cache miss, found out within a second.
+        assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
+        assert cache["OPTIONS"]["CLIENT_CLASS"] == "config.cache.FailOpenClient"
+        assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] <= 1
+        assert cache["OPTIONS"]["SOCKET_TIMEOUT"] <= 1
+        assert reloaded.RATELIMIT_FAIL_OPEN is True
+        assert not any(c.startswith("django_ratelimit.") for c in reloaded.SILENCED_SYSTEM_CHECKS)
+    finally:
+        monkeypatch.delenv("REDIS_URL")
+        reloaded = importlib.reload(base)
+    assert reloaded.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    assert "django_ratelimit.E003" in reloaded.SILENCED_SYSTEM_CHECKS
 
 
 def test_missing_page_is_a_chinese_404_in_the_site_look(client):

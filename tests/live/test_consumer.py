@@ -469,8 +469,6 @@ async def test_publish_serialises_once_and_the_group_message_carries_the_text(al
 
     topic = user_topic(alice)
     layer = get_channel_layer()
-    # The Redis layer publishes from the committing thread (group_send_now), others group_send.
-    push = "group_send_now" if hasattr(layer, "group_send_now") else "group_send"
     async with live_socket(alice) as first, live_socket(alice) as second:
         await ask(first, {"action": "subscribe", "topic": topic})
         await ask(second, {"action": "subscribe", "topic": topic})
@@ -478,7 +476,7 @@ async def test_publish_serialises_once_and_the_group_message_carries_the_text(al
             mock.patch.object(
                 EventModel, "as_message", autospec=True, side_effect=EventModel.as_message
             ) as as_message,
-            mock.patch.object(layer, push, wraps=getattr(layer, push)) as pushed,
+            mock.patch.object(layer, "group_send", wraps=layer.group_send) as pushed,
         ):
             event = await apublish(topic=topic, type="demo.n", data={"text": "一次"})
             one = await first.receive_from(timeout=5)

@@ -1,18 +1,17 @@
 """The per-process hub (live.hub): one group membership per topic per process, events handed
 straight to the local consumers, with the consumer's ordering and dedupe guarantees.
 
-These run on whichever channel layer the settings give: the in-memory one, or Redis
-(RedisPubSubChannelLayer) when REDIS_URL is set.
+These run on whichever channel layer the settings give: the in-memory one, or channels_redis'
+pub/sub layer when REDIS_URL is set.
 """
 
 import asyncio
-import contextlib
 import json
 from unittest import mock
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from live import consumers, topics
 from live.hub import get_hub
@@ -22,13 +21,11 @@ from .helpers import apublish, ask, assert_pong, live_socket, publish_committed,
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def group_members(layer, topic) -> set[str]:
-    """The channels in `topic`'s group, on the in-memory or the Redis pub/sub layer."""
-    group = topics.group_name(topic)
-    if hasattr(layer, "_get_layer"):  # channels_redis' pub/sub layer: one per event loop
-        loop_layer = layer._get_layer()
-        return set(loop_layer.groups.get(loop_layer._get_group_channel_name(group), ()))
-    return set(layer.groups.get(group, {}))
+def assert_members(layer, topic, expected: set) -> None:
+    """The channels in `topic`'s group are `expected` (checked on the in-memory layer, whose
+    groups are public; Redis keeps its subscriptions to itself)."""
+    if isinstance(layer, InMemoryChannelLayer):
+        assert set(layer.groups.get(topics.group_name(topic), {})) == expected
 
 
 async def eventually(condition, timeout=5.0):
@@ -50,7 +47,7 @@ async def test_two_consumers_one_membership_every_event_once(alice):
         await ask(first, {"action": "subscribe", "topic": topic})
         await ask(second, {"action": "subscribe", "topic": topic})
         # One member in the topic's group: this process's hub, not each consumer.
-        assert group_members(layer, topic) == {hub.channel_name}
+        assert_members(layer, topic, {hub.channel_name})
         assert len(hub.followers[topic]) == 2
 
         def burst():
@@ -138,23 +135,25 @@ async def test_last_local_consumer_leaving_leaves_the_group(alice):
             await ask(first, {"action": "subscribe", "topic": topic})
             await ask(second, {"action": "subscribe", "topic": topic})
             channel = hub.channel_name
-            assert group_members(layer, topic) == {channel}
+            assert_members(layer, topic, {channel})
             await ask(first, {"action": "unsubscribe", "topic": topic})
-            assert group_members(layer, topic) == {channel}  # second still follows
+            assert_members(layer, topic, {channel})  # second still follows
+            assert topic in hub.joined
             # Closing without unsubscribing counts as leaving too.
-        await eventually(lambda: not group_members(layer, topic))
+        await eventually(lambda: topic not in hub.joined)
+        assert_members(layer, topic, set())
         assert topic not in hub.followers
         assert hub.channel_name is None  # nothing followed: the hub's channel is gone
 
         await apublish(topic=topic, type="demo.n", data={})
-        assert await first.receive_nothing(timeout=0.2)
-        # Following again joins again, with a new channel.
+        # Following again joins again, with a new channel; the event published while nobody
+        # followed does not come (the next one is the first to arrive).
         await ask(first, {"action": "subscribe", "topic": topic})
-        assert group_members(layer, topic) == {hub.channel_name}
+        assert_members(layer, topic, {hub.channel_name})
         event = await apublish(topic=topic, type="demo.n", data={})
         assert (await receive(first))["id"] == event.pk
         await ask(first, {"action": "unsubscribe", "topic": topic})
-    assert not group_members(layer, topic)
+    assert_members(layer, topic, set())
 
 
 async def test_layer_reset_closes_the_hubs_followers_with_4012(alice, community):
@@ -166,6 +165,16 @@ async def test_layer_reset_closes_the_hubs_followers_with_4012(alice, community)
         await layer.send(hub.channel_name, {"type": "layer.reset"})
         assert await ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4012}
         # Only followers: a connection that follows nothing has no stream to lose.
+        await assert_pong(idle)
+
+
+async def test_a_lost_redis_connection_closes_the_hubs_followers_with_4012(alice):
+    """What live.redis_watch does when the layer's Redis connection drops."""
+    hub = get_hub(get_channel_layer())
+    async with live_socket(alice) as ws, live_socket() as idle:
+        await ask(ws, {"action": "subscribe", "topic": f"user:{alice.pk}"})
+        hub.layer_lost()
+        assert await ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4012}
         await assert_pong(idle)
 
 
@@ -234,146 +243,31 @@ async def test_the_events_of_one_transaction_reach_a_follower_in_one_batch():
                 ]
 
         published = await database_sync_to_async(update_and_status)()
-        await eventually(lambda: follower.batches)
-        await asyncio.sleep(0.1)
-        assert follower.batches == [published]
+        marker = await apublish(topic="task:77", type="demo.marker", data={})
+        await eventually(lambda: marker.pk in sum(follower.batches, []))
+        # All of the transaction's events in the first write (the marker may join it).
+        assert follower.batches[0][: len(published)] == published
+        assert sum(follower.batches, []) == [*published, marker.pk]
     finally:
         await hub.unfollow("task:77", follower)
 
 
-def test_push_uses_the_layers_direct_publish_when_it_has_one(monkeypatch):
-    from live import services
+def test_pushes_to_a_redis_layer_go_through_the_publisher_without_waiting(monkeypatch):
+    """channels_redis' layers are sent to from the process's publisher thread (live.publisher),
+    whatever thread publishes; other layers get `group_send` on the consumers' loop."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    class Layer:
-        def __init__(self, direct_ok):
-            self.direct_ok = direct_ok
-            self.direct, self.later = [], []
+    from live import publisher, services
 
-        def group_send_now(self, group, message):
-            self.direct.append((group, message["id"]))
-            return self.direct_ok
-
-        async def group_send(self, group, message):
-            self.later.append((group, message["id"]))
-
-    for direct_ok, direct, later in ((True, 1, 0), (False, 1, 1)):
-        layer = Layer(direct_ok)
-        monkeypatch.setattr(services, "get_channel_layer", lambda layer=layer: layer)
-        services._push("task:5", [(41, "{}")])
-        assert (len(layer.direct), len(layer.later)) == (direct, later)
-        assert layer.direct[0] == (topics.group_name("task:5"), 41)
-
-
-class DirectLayer:
-    """Publishes at once from the calling thread and brings every message back, as Redis
-    pub/sub does."""
-
-    def __init__(self):
-        self.inbox = asyncio.Queue()
-        self.published = []
-        self.loop = asyncio.get_running_loop()
-
-    def group_send_now(self, group, message):
-        self.published.append(message)
-        self.loop.call_soon_threadsafe(self.inbox.put_nowait, message)
-        return True
-
-    async def new_channel(self, prefix=""):
-        return f"{prefix}1"
-
-    async def group_add(self, group, channel):
-        pass
-
-    async def group_discard(self, group, channel):
-        pass
-
-    async def receive(self, channel):
-        return await self.inbox.get()
-
-
-class Follower:
-    def __init__(self):
-        self.ids = []
-
-    def hub_event(self, topic, batch):
-        self.ids += [event_id for event_id, _ in batch.events]
-
-
-@contextlib.asynccontextmanager
-async def followed_on_a_direct_layer(topic):
-    """A DirectLayer that live.services publishes to, whose hub here has a Follower of `topic`."""
-    from live import services
-
-    layer = DirectLayer()
-    hub = get_hub(layer)
-    follower = Follower()
-    await hub.follow(topic, follower)
-    try:
-        with mock.patch.object(services, "get_channel_layer", lambda: layer):
-            yield layer, follower
-    finally:
-        await hub.unfollow(topic, follower)
-
-
-async def push_from_a_request_thread(topic, events):
-    from asgiref.sync import sync_to_async
-
-    from live import services
-
-    await sync_to_async(services._push)(topic, events)
-
-
-async def test_a_direct_publish_from_a_request_thread_reaches_local_followers_through_the_hub():
-    """A layer that publishes from the committing thread (Redis): a push made in a worker
-    thread of the loop goes straight to this process's hub as well, the thread waiting until
-    it has gone out here, and the hub passes by the copy the layer brings back marked as this
-    process's, but not copies from elsewhere."""
-    from live.hub import origin_of
-
-    async with followed_on_a_direct_layer("task:9") as (layer, follower):
-        await push_from_a_request_thread("task:9", [(31, "{}")])
-        # The request thread went on only once the follower here had it.
-        assert follower.ids == [31]
-        (published,) = layer.published
-        assert published["id"] == 31
-        assert published["origin"] == origin_of(layer)
-        # Another process's message (no mark, or another process's) is fanned out as before.
-        elsewhere = {"type": "live.event", "topic": "task:9", "id": 32, "text": "{}"}
-        layer.inbox.put_nowait({**elsewhere, "origin": "4242-elsewhere"})
-        layer.inbox.put_nowait({**elsewhere, "id": 33})
-        await eventually(lambda: len(follower.ids) >= 3)
-        await asyncio.sleep(0.05)
-        assert follower.ids == [31, 32, 33]
-
-
-async def test_a_direct_publish_of_a_topic_nobody_follows_here_is_left_to_the_layer():
-    """The request thread does not wait on the loop for a topic without followers in this
-    process: the message goes out unmarked, so that the hub here does not pass by the copy the
-    layer brings back (a follower who has come meanwhile gets it)."""
-    from live import services
-
-    async with followed_on_a_direct_layer("task:9") as (layer, other):
-        with mock.patch.object(services.hub, "deliver_here") as deliver_here:
-            await push_from_a_request_thread("task:10", [(41, "{}")])
-        deliver_here.assert_not_called()
-        (published,) = layer.published
-        assert "origin" not in published
-        await asyncio.sleep(0.05)
-        assert other.ids == []
-
-
-def test_outside_a_loop_a_direct_publish_is_not_marked(monkeypatch):
-    """A management command or the task worker has no hub of its own to hand the event to:
-    every process's hub, this one's included, must take the copy the layer brings."""
-    from live import services
-
-    published = []
-
-    class Layer:
-        def group_send_now(self, group, message):
-            published.append(message)
-            return True
-
-    monkeypatch.setattr(services, "get_channel_layer", Layer)
-    services._push("task:5", [(41, "{}")])
-    assert "origin" not in published[0]
+    layer = RedisPubSubChannelLayer(hosts=["redis://127.0.0.1:1/0"])
+    handed = []
+    monkeypatch.setattr(services, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(publisher, "publish", lambda *args: handed.append(args))
+    services._push("task:5", [(41, "{}"), (42, "{}")])
+    assert handed == [
+        (
+            layer,
+            topics.group_name("task:5"),
+            {"type": "live.event", "topic": "task:5", "events": [[41, "{}"], [42, "{}"]]},
+        )
+    ]

@@ -1,75 +1,55 @@
-"""live.layers.InMemoryChannelLayer: the expiry walk off the fan-out path, unbounded hub
-channels."""
+"""The channel layer settings: channels_redis' pub/sub layer as its README documents with
+REDIS_URL, Channels' in-memory layer with documented options without; the in-memory layer
+keeps the live hub in its groups and takes a burst of events on the hub's channel."""
 
-import asyncio
+import importlib
 
 import pytest
-from channels.exceptions import ChannelFull
-from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
+from channels.layers import InMemoryChannelLayer
 
-from live import layers
-from live.layers import CLEAN_DELAY, InMemoryChannelLayer
+import config.settings.base as base
 
 
 @pytest.fixture
-def walks(monkeypatch):
-    calls = []
-    original = ChannelsInMemoryChannelLayer._clean_expired
-
-    def counting(self):
-        calls.append(asyncio.get_running_loop().time())
-        original(self)
-
-    monkeypatch.setattr(ChannelsInMemoryChannelLayer, "_clean_expired", counting)
-    return calls
+def settings_without_redis(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    try:
+        yield importlib.reload(base)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(base)
 
 
-async def test_group_send_delivers_before_the_expiry_walk(walks):
-    layer = InMemoryChannelLayer()
+def test_with_redis_url_channels_redis_pubsub_layer_as_documented(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/5")
+    monkeypatch.setenv("REDIS_PREFIX", "linli_test")
+    try:
+        layer = importlib.reload(base).CHANNEL_LAYERS["default"]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(base)
+    assert layer == {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": ["redis://127.0.0.1:6379/5"], "prefix": "linli_test"},
+    }
+
+
+def in_memory_layer(settings_module) -> InMemoryChannelLayer:
+    config = settings_module.CHANNEL_LAYERS["default"]
+    assert config["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert set(config["CONFIG"]) <= {"capacity", "expiry", "group_expiry"}
+    return InMemoryChannelLayer(**config["CONFIG"])
+
+
+def test_hub_memberships_do_not_expire(settings_without_redis):
+    layer = in_memory_layer(settings_without_redis)
+    assert layer.group_expiry >= 5 * 365 * 86400  # the hub leaves its groups itself
+
+
+async def test_a_burst_of_events_reaches_the_hubs_channel_whole(settings_without_redis):
+    layer = in_memory_layer(settings_without_redis)
     channel = await layer.new_channel(prefix="live.hub.")
     await layer.group_add("task-1", channel)
-    walks.clear()
-    sent_at = asyncio.get_running_loop().time()
-    await layer.group_send("task-1", {"type": "live.event", "id": 1})
-    assert walks == []  # not inside the send
-    assert (await layer.receive(channel))["id"] == 1
-    await asyncio.sleep(CLEAN_DELAY + 0.1)
-    assert len(walks) == 1 and walks[0] >= sent_at + CLEAN_DELAY - 0.01
-
-
-async def test_the_walk_runs_at_most_once_per_interval(walks, monkeypatch):
-    layer = InMemoryChannelLayer()
-    walks.clear()
-    for n in range(20):
+    for n in range(2000):
         await layer.group_send("task-1", {"type": "live.event", "id": n})
-    await asyncio.sleep(CLEAN_DELAY + 0.1)
-    assert len(walks) == 1
-    monkeypatch.setattr(layers, "CLEAN_INTERVAL", 0.0)
-    await layer.group_send("task-1", {"type": "live.event", "id": 99})
-    await asyncio.sleep(CLEAN_DELAY + 0.1)
-    assert len(walks) == 2
-
-
-async def test_expired_messages_are_still_dropped():
-    layer = InMemoryChannelLayer(expiry=0)
-    channel = await layer.new_channel()
-    await layer.group_add("task-1", channel)
-    await layer.send(channel, {"type": "live.event", "id": 1})
-    layer._cleaned_at = float("-inf")
-    layer._clean_expired()
-    await asyncio.sleep(CLEAN_DELAY + 0.1)
-    assert channel not in layer.channels
-    assert channel not in layer.groups.get("task-1", {})  # an expired message ends membership
-
-
-async def test_hub_channels_take_any_burst():
-    layer = InMemoryChannelLayer(capacity=3)
-    hub_channel = await layer.new_channel(prefix="live.hub.")
-    for n in range(50):
-        await layer.send(hub_channel, {"type": "live.event", "id": n})
-    assert [(await layer.receive(hub_channel))["id"] for _ in range(50)] == list(range(50))
-    other = await layer.new_channel()
-    for n in range(3):
-        await layer.send(other, {"type": "live.event", "id": n})
-    with pytest.raises(ChannelFull):
-        await layer.send(other, {"type": "live.event", "id": 3})
+    assert [(await layer.receive(channel))["id"] for _ in range(2000)] == list(range(2000))

@@ -12,6 +12,9 @@ database as usual):
   the test's tmp_path and are printed when the test ends (pytest shows them on failure).
 - `redis_servers` (function): the same without the database, for private redis-servers only.
 - `servers.live(port)` opens a `LiveClient`, a `websockets` (sync API) client for /ws/live/.
+- `proxy` (function): a `TcpProxy` on a spare loopback port whose `cut()` drops every connection
+  through it and refuses new ones until `restore()`: a network cut between one client and a
+  server that others still reach.
 
 Every wait is bounded: subprocesses have timeouts, sockets have timeouts, loops have deadlines.
 The machine's own PostgreSQL and Redis are never stopped: only processes started here are.
@@ -24,8 +27,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -472,3 +477,88 @@ def redis_servers(tmp_path):
     finally:
         servers.close()
         print(servers.logs())
+
+
+# --- a TCP proxy that can cut the line ---------------------------------------------------------
+
+
+class TcpProxy:
+    """Forwards connections from `port` to `target_port` on loopback until `cut()`."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.listener = socket.create_server((HOST, 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.closed = False
+        self.lock = threading.Lock()
+        self.sockets: list[socket.socket] = []
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def cut(self) -> None:
+        with self.lock:
+            self.open = False
+            sockets, self.sockets = self.sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def restore(self) -> None:
+        with self.lock:
+            self.open = True
+
+    def close(self) -> None:
+        self.closed = True
+        self.cut()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with self.lock:
+                if not self.open:
+                    client.close()
+                    continue
+                try:
+                    upstream = socket.create_connection((HOST, self.target_port), timeout=5)
+                except OSError:
+                    client.close()
+                    continue
+                self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                thread = threading.Thread(target=self._pump, args=(source, sink), daemon=True)
+                self.threads.append(thread)
+                thread.start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            source.settimeout(None)
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def proxy():
+    """`make(target_port)` starts a TcpProxy; every proxy is closed after the test."""
+    proxies = []
+
+    def make(target_port: int) -> TcpProxy:
+        proxies.append(TcpProxy(target_port))
+        return proxies[-1]
+
+    try:
+        yield make
+    finally:
+        for item in proxies:
+            item.close()

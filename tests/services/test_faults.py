@@ -209,8 +209,9 @@ def _assert_503_json(reply):
 
 
 def test_database_connection_dropped(servers):
-    # Persistent connections, as in production, so that idle ones can be cut between requests.
-    (port,) = servers.daphne(1, redis_url=servers.redis_url(), DATABASE_CONN_MAX_AGE=60)
+    # The database URL is PostgreSQL's, so the server keeps idle connections in its pool, as in
+    # production: they can be cut between requests.
+    (port,) = servers.daphne(1, redis_url=servers.redis_url())
     data = servers.seed("db", tasks=3)
     t1, t2, t3 = data["tasks"]
     team = data["team"]
@@ -295,96 +296,109 @@ def test_database_connection_dropped(servers):
         assert servers.get(port, path).status == 200
 
 
-# --- the pieces: the fail-safe cache and the 500 handler -------------------------------------
+# --- the pieces: the Redis watch of the live hub, and the 500 handler ------------------------
 
 
-def test_cache_objects_of_one_location_share_their_connections(redis_servers):
-    """Django makes a cache object per request under ASGI; they must not each connect."""
-    import threading
+class Follower:
+    """Stands in for a LiveConsumer on the hub: collects event ids and resets; one that
+    `leaves` on a reset forgets its topics as a closing consumer does."""
 
-    from config.cache import FailSafeRedisCache
+    def __init__(self, hub, *, leaves: bool):
+        self.hub = hub
+        self.leaves = leaves
+        self.ids: list[int] = []
+        self.resets = 0
 
-    _proc, port = redis_servers.redis()
-    params = {"KEY_PREFIX": "pools", "OPTIONS": {"socket_connect_timeout": 1}}
-    first = FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", params)
-    first.set("figures", 1)
-    seen = []
-    for _ in range(5):  # as five requests would, each on a cache object of its own
-        thread = threading.Thread(
-            target=lambda: seen.append(
-                FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", params).get("figures")
-            )
-        )
-        thread.start()
-        thread.join()
-    assert seen == [1] * 5
-    pool = first._cache._get_connection_pool(write=True)
-    assert pool._created_connections == 1
-    other = FailSafeRedisCache(f"redis://127.0.0.1:{port}/1", params)
-    assert other._cache._get_connection_pool(write=True) is not pool
+    def hub_event(self, topic, batch):
+        self.ids += [event_id for event_id, _outgoing in batch.events]
+
+    def hub_reset(self):
+        self.resets += 1
+        if self.leaves:
+            self.hub.forget(self)
 
 
-def test_cache_counts_in_one_round_trip_with_a_time_to_live(redis_servers):
-    """The rate limiter's counter (config.ratelimit.hit) on Redis."""
-    from config.cache import FailSafeRedisCache
-    from config.errors import RateLimited
-    from config.ratelimit import hit
+async def _until(condition, timeout: float = 20.0) -> None:
+    import asyncio
 
-    _proc, port = redis_servers.redis()
-    cache = FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", {"KEY_PREFIX": "counts"})
-    assert [cache.count("rate:a", timeout=60) for _ in range(3)] == [1, 2, 3]
-    client = cache._cache.get_client(write=True)
-    key = cache.make_and_validate_key("rate:a")
-    assert 55 <= client.ttl(key) <= 60
-    assert cache.get("rate:a") == 3  # an ordinary integer for the rest of the cache API
-    sent = []
-    execute = type(client.pipeline()).execute
-
-    def counting_execute(pipeline, *args, **kwargs):
-        sent.append(len(pipeline.command_stack))
-        return execute(pipeline, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(type(client.pipeline()), "execute", counting_execute)
-        patch.setattr("config.ratelimit.cache", cache)
-        hit(key="write:user:1", limit=(2, 60))
-        hit(key="write:user:1", limit=(2, 60))
-        with pytest.raises(RateLimited):
-            hit(key="write:user:1", limit=(2, 60))
-    assert sent == [2, 2, 2]  # one pipeline (SET NX EX + INCR) per count
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
 
 
-def test_cache_answers_like_an_empty_cache_while_redis_is_down(redis_servers):
-    from config.cache import FailSafeRedisCache
+async def test_hub_tells_followers_once_when_redis_drops_and_follows_again_once_back(
+    redis_servers, settings, caplog
+):
+    """channels_redis' pub/sub layer as configured for production, on a private redis-server
+    that stops and starts again: the hub's followers are told once per outage, the hub
+    refuses follows meanwhile, leaving a group while Redis is down is logged, and after Redis
+    returns follows and pushes work again."""
+    import asyncio
+    import logging
+    import os
+
+    from channels.layers import get_channel_layer
+
+    from live import services
+    from live.hub import get_hub
 
     proc, port = redis_servers.redis()
-    cache = FailSafeRedisCache(
-        f"redis://127.0.0.1:{port}/0",
-        {"KEY_PREFIX": "faults", "OPTIONS": {"socket_connect_timeout": 1, "PAUSE_SECONDS": 0.5}},
-    )
-    cache.set("figures", {"tasks": 3})
-    assert cache.get("figures") == {"tasks": 3}
-    assert cache.available
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [f"redis://127.0.0.1:{port}/0"],
+                "prefix": f"watch{os.getpid()}x{time.monotonic_ns()}",
+            },
+        }
+    }
+    hub = get_hub(get_channel_layer())
+    leaving = Follower(hub, leaves=True)
+    staying = Follower(hub, leaves=False)
+    await hub.follow("task:1", leaving)
+    await hub.follow("task:9", leaving)  # its only follower: the hub leaves the group with it
+    await hub.follow("task:1", staying)
+    (watch,) = hub._watches
+    await asyncio.to_thread(services._push, "task:1", [(1, "{}")])
+    await _until(lambda: staying.ids == [1] and leaving.ids == [1])
 
-    redis_servers.stop(proc)
-    assert cache.get("figures", "missing") == "missing"
-    assert not cache.available  # Redis is skipped for a while instead of tried on every call
-    assert cache.get_many(["figures"]) == {}
-    assert cache.has_key("figures") is False
-    assert cache.add("rate:lock", True) is True  # cache-based locks let the request through
-    assert cache.set("figures", {"tasks": 4}) is None
-    assert cache.delete("figures") is False
-    with pytest.raises(ValueError):
-        cache.incr("rate:count")  # like a key that expired: callers count from one
-    assert cache.count("rate:count", timeout=60) is None  # the rate limiter lets it through
+    with caplog.at_level(logging.WARNING):
+        redis_servers.stop(proc)
+        await _until(lambda: staying.resets == 1 and leaving.resets == 1)
+        assert watch.down
+        # No new follower may believe it is live while Redis is down.
+        with pytest.raises(ConnectionError):
+            await hub.follow("task:2", Follower(hub, leaves=True))
+        await _until(lambda: any("group_discard failed" in r.getMessage() for r in caplog.records))
 
-    redis_servers.redis(port=port)
-    deadline = time.monotonic() + 10
-    while not cache.available:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    cache.set("figures", {"tasks": 5})
-    assert cache.get("figures") == {"tasks": 5}
+        redis_servers.redis(port=port)
+        newcomer = Follower(hub, leaves=False)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                await hub.follow("task:3", newcomer)
+                break
+            except ConnectionError:
+                assert time.monotonic() < deadline, "following never worked again"
+                await asyncio.sleep(0.2)
+        assert not watch.down
+        # Pushes flow again, to the new follower and to the one that stayed (redis-py
+        # subscribed its connection again); the 5 is a marker that all of them went out.
+        for n in (2, 3, 4):
+            await asyncio.to_thread(services._push, "task:3", [(n, "{}")])
+        deadline = time.monotonic() + 20
+        while 5 not in staying.ids:
+            assert time.monotonic() < deadline, "pushes never reached the follower that stayed"
+            await asyncio.to_thread(services._push, "task:1", [(5, "{}")])
+            await asyncio.sleep(0.2)
+        await _until(lambda: newcomer.ids == [2, 3, 4])
+    assert (staying.resets, leaving.resets, newcomer.resets) == (1, 1, 0)  # once per outage
+    assert [r.getMessage() for r in caplog.records].count("Redis connection restored") == 1
+
+    await hub.unfollow("task:1", staying)
+    await hub.unfollow("task:3", newcomer)
+    await asyncio.gather(watch.task, return_exceptions=True)
 
 
 def test_server_error_handler_gives_503_for_database_errors_only(rf):
