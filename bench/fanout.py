@@ -1,6 +1,6 @@
 """Fan-out latency: how long a task event takes to reach N WebSocket subscribers.
 
-    python -m bench.fanout [--clients 1000] [--events 20] [--interval 1.0] [--client-procs 1]
+    python -m bench.fanout [--clients 1000] [--events 60] [--interval 1.0] [--client-procs 1]
 
     from bench import fanout
     figures = fanout.run(["--clients", "500"])   # or run({"clients": 500}); a dict of figures
@@ -9,30 +9,37 @@ One run measures, with the same N clients:
   1. the floor: a bare `websockets` broadcast server (bench/floor.py), broadcasting events that
      carry the data of a real Linli task update (sample_update_data), so that the clients read
      events of the same size and shape from both;
-  2. Linli, one daphne process of config.asgi:application (in-memory channel layer);
-  3. Linli, two daphne processes sharing Redis (half the clients on each).
-For Linli a team leader claims a task and posts updates through the JSON API
-(X-Session-Token from the allauth headless app login); every subscriber of `task:<id>`
-should receive every event the task's topic logs. Latency is receive time minus the moment
-the driver sent the request (same machine, same clock). Everything runs on loopback spare ports
-against a throwaway database (SQLite under var/bench/, or DATABASE_URL) and a private
-redis-server (or REDIS_URL, under a private prefix); all of it is stopped at the end.
+  2. Linli, embedded default (`make run`): one daphne process of config.asgi:application for
+     HTTP and /ws/, SQLite, the in-memory channel layer;
+  3. Linli, production layout: gunicorn (config.wsgi:application, gthread workers) for HTTP,
+     `--daphnes` daphne processes for /ws/ with the clients spread evenly over them,
+     PostgreSQL (a throwaway database) and Redis (channels_redis) shared by all of them.
+For Linli a team leader claims a task and posts updates through the JSON API of the server
+that serves HTTP (X-Session-Token from the allauth headless app login); every subscriber of
+`task:<id>` should receive every event the task's topic logs. Latency is receive time minus
+the moment the driver sent the request (same machine, same clock). Everything runs on
+loopback spare ports and is stopped at the end: the embedded default's SQLite file under
+var/bench/fanout/, a throwaway PostgreSQL database on the server DATABASE_URL names (default
+postgres://postgres@127.0.0.1:5432/linli_bench; dropped afterwards), a private redis-server
+(or REDIS_URL, under a private prefix). Without a reachable PostgreSQL the production layout
+is reported as not measured.
 
 The scenarios take turns in `--rounds` rounds (default 6), each with its share of the counted
 actions (default 60, ten a round: a claim, an update that starts the task, eight plain
 updates), so that a change in the machine's load falls on all of them alike; the servers are
 started once. Each scenario's round starts with `--warmup` actions (default 1) that the
 clients receive but that are not counted: the floor publishes once, Linli claims the task
-and gives it back (release). The driver keeps one HTTP connection per server open (as an app
-does), so a request's latency does not include a TCP handshake, and it reads the ids of the
-events it caused from the log only after the run (an event belongs to the action whose
+and gives it back (release). The driver keeps one HTTP connection to the HTTP server open (as
+an app does), so a request's latency does not include a TCP handshake, and it reads the ids
+of the events it caused from the log only after the run (an event belongs to the action whose
 request was under way when its row was written), so no database work of its own competes
-with the fan-out.
+with the fan-out. The driver's ORM work runs in one process per layout (bench.orm).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -43,15 +50,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from bench.layouts import EMBEDDED, PRODUCTION, Layout, prepare, production_problem, serve
+from bench.layouts import LABELS as LAYOUT_LABELS
 from bench.servers import (
     HOST,
     ROOT,
     Stack,
-    django_env,
-    ensure_postgres_database,
     free_port,
-    migrate,
+    postgres_server,
     raise_fd_limit,
+    throwaway_postgres,
     wait_for_port,
 )
 
@@ -428,8 +436,11 @@ def http_json(method: str, url: str, body: dict | None = None, token: str | None
         api.close()
 
 
-def make_people(label: str):
-    """A community, a team with its leader, and skills, through the ORM."""
+# --- Linli: the ORM work, run in each layout's ORM process (bench.orm) ---------------------
+
+
+def make_people(*, label: str) -> dict:
+    """A community, a team with its leader, and a skill; their ids."""
     from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
 
@@ -459,15 +470,65 @@ def make_people(label: str):
     TeamMembership.objects.update_or_create(
         team=team, user=leader, defaults={"role": "leader", "status": "active"}
     )
-    return community, skill, leader, team
+    return {
+        "community": community.pk,
+        "skill": skill.pk,
+        "leader": leader.pk,
+        "email": leader.email,
+        "team": team.pk,
+    }
 
 
-def make_task(community, skill, title: str):
+def make_task(*, people: dict, title: str) -> int:
     from teams.models import Task
 
-    task = Task.objects.create(community=community, title=title, description="Fan-out benchmark.")
-    task.required_skills.add(skill)
-    return task
+    task = Task.objects.create(
+        community_id=people["community"], title=title, description="Fan-out benchmark."
+    )
+    task.required_skills.add(people["skill"])
+    return task.pk
+
+
+def sample_update_data(*, people: dict, tag: str) -> dict:
+    """The `data` of a Linli `task.updated` event, made through the services on a task of its
+    own: what the floor broadcasts, so that both servers send the clients events of the same
+    size and shape."""
+    from django.contrib.auth import get_user_model
+
+    from live.models import Event
+    from teams import services
+    from teams.models import Task, Team
+
+    leader = get_user_model().objects.get(pk=people["leader"])
+    team = Team.objects.get(pk=people["team"])
+    task = Task.objects.get(pk=make_task(people=people, title=f"Fan-out benchmark ({tag}-floor)"))
+    services.claim_task(actor=leader, task=task, team=team)
+    services.post_update(actor=leader, task=task, text="warm-up", status="in_progress")
+    services.post_update(actor=leader, task=task, text=update_text(2))
+    return Event.objects.filter(topic=f"task:{task.pk}", type="task.updated").latest("pk").data
+
+
+def last_event_id() -> int:
+    from live.models import Event
+
+    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def topic_events(*, topic: str, after: int) -> list[tuple[int, float]]:
+    """(id, time of the row) of the topic's events after id `after`."""
+    from live.models import Event
+
+    rows = Event.objects.filter(topic=topic, id__gt=after).order_by("id")
+    return [(event_id, at.timestamp()) for event_id, at in rows.values_list("id", "created_at")]
+
+
+def event_sizes(*, ids: list[int]) -> list[int]:
+    """The UTF-8 size of each event as Linli sends it."""
+    from live.models import Event
+    from live.services import serialise
+
+    events = Event.objects.filter(pk__in=ids).order_by("pk")
+    return [len(serialise(event).encode()) for event in events]
 
 
 def update_text(k: int) -> str:
@@ -475,41 +536,27 @@ def update_text(k: int) -> str:
     return f"Bench update {k}: bins emptied on row {k}."
 
 
-def sample_update_data(people, tag: str) -> dict:
-    """The `data` of a Linli `task.updated` event, made through the services in this process
-    on a task of its own: what the floor broadcasts, so that both servers send the clients
-    events of the same size and shape."""
-    from live.models import Event
-    from teams import services
-
-    community, skill, leader, team = people
-    task = make_task(community, skill, f"Fan-out benchmark ({tag}-floor)")
-    services.claim_task(actor=leader, task=task, team=team)
-    services.post_update(actor=leader, task=task, text="warm-up", status="in_progress")
-    services.post_update(actor=leader, task=task, text=update_text(2))
-    return Event.objects.filter(topic=f"task:{task.pk}", type="task.updated").latest("pk").data
+# --- Linli: the driver ---------------------------------------------------------------------
 
 
-def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str) -> Result:
-    from live.models import Event
-    from live.services import serialise
-
-    community, skill, leader, team = people
-    task = make_task(community, skill, f"Fan-out benchmark ({tag})")
-    topic = f"task:{task.pk}"
-    bases = [f"http://{HOST}:{port}" for port in ports]
-    urls = [f"ws://{HOST}:{port}/ws/live/" for port in ports]
+def run_linli(layout: Layout, args, *, people: dict, tag: str) -> Result:
+    """One round of a Linli layout: HTTP requests to the server that serves HTTP (the daphne
+    of the embedded default, gunicorn in the production layout), subscribers on the daphne
+    process(es), half on each."""
+    orm = layout.orm
+    team = people["team"]
+    task = orm.call(make_task, people=people, title=f"Fan-out benchmark ({tag})")
+    topic = f"task:{task}"
 
     status, body = http_json(
         "POST",
-        f"{bases[0]}/_allauth/app/v1/auth/login",
-        {"email": leader.email, "password": PASSWORD},
+        f"{layout.http_base}/_allauth/app/v1/auth/login",
+        {"email": people["email"], "password": PASSWORD},
     )
     if status != 200:
         raise RuntimeError(f"login failed: {status} {body}")
     token = body["meta"]["session_token"]
-    apis = [Api(base, token) for base in bases]
-    start = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    start = orm.call(last_event_id)
 
     def post(api: Api, path: str, body: dict):
         t_sent = time.time()
@@ -519,80 +566,77 @@ def run_linli(key: str, label: str, ports: list[int], args, *, people, tag: str)
             raise RuntimeError(f"POST {path} -> {status} {reply}")
         return t_sent, t_replied, []
 
-    # Every server runs the request path once (claim, status, update, release) on a task of
-    # its own before anyone listens: imports, caches and the database are warm, as the floor.
-    for n, api in enumerate(apis):
-        spare = make_task(community, skill, f"Fan-out warm-up ({tag}-{n})")
-        post(api, f"/api/v1/tasks/{spare.pk}/claim", {"team": team.pk})
-        post(api, f"/api/v1/tasks/{spare.pk}/updates", {"text": "warm-up", "status": "in_progress"})
-        post(api, f"/api/v1/tasks/{spare.pk}/updates", {"text": "warm-up"})
-        post(api, f"/api/v1/tasks/{spare.pk}/release", {})
+    # The request path runs once (claim, status, update, release) on a task of its own before
+    # anyone listens, so that imports, caches and the database are warm, as the floor's. On
+    # as many fresh connections as gunicorn has workers: each connection stays with the
+    # worker that accepted it.
+    for n in range(args.workers if layout.key == PRODUCTION else 1):
+        spare = orm.call(make_task, people=people, title=f"Fan-out warm-up ({tag}-{n})")
+        warm_api = Api(layout.http_base, token)
+        try:
+            post(warm_api, f"/api/v1/tasks/{spare}/claim", {"team": team})
+            post(
+                warm_api,
+                f"/api/v1/tasks/{spare}/updates",
+                {"text": "warm-up", "status": "in_progress"},
+            )
+            post(warm_api, f"/api/v1/tasks/{spare}/updates", {"text": "warm-up"})
+            post(warm_api, f"/api/v1/tasks/{spare}/release", {})
+        finally:
+            warm_api.close()
 
-    def warm(w):
+    api = Api(layout.http_base, token)
+
+    def warm(_w):
         # Uncounted, with the subscribers listening: take the task and give it back.
-        api = apis[w % len(apis)]
-        post(api, f"/api/v1/tasks/{task.pk}/claim", {"team": team.pk})
-        post(api, f"/api/v1/tasks/{task.pk}/release", {})
+        post(api, f"/api/v1/tasks/{task}/claim", {"team": team})
+        post(api, f"/api/v1/tasks/{task}/release", {})
 
     def act(k):
         if k == 0:
-            path, body = f"/api/v1/tasks/{task.pk}/claim", {"team": team.pk}
+            path, body = f"/api/v1/tasks/{task}/claim", {"team": team}
         else:
-            path = f"/api/v1/tasks/{task.pk}/updates"
+            path = f"/api/v1/tasks/{task}/updates"
             body = {"text": update_text(k)}
             if k == 1:
                 body["status"] = "in_progress"
-        return post(apis[k % len(apis)], path, body)
+        return post(api, path, body)
 
     def kind(k):
         return "claim" if k == 0 else "start" if k == 1 else "update"
 
-    def sizes(ids):
-        events = Event.objects.filter(pk__in=ids).order_by("pk")
-        return [len(serialise(event).encode()) for event in events]
-
     def resolve(windows):
         """The events each action caused: rows of the topic written while its request was
         under way (one clock for the driver and the servers)."""
-        rows = list(
-            Event.objects.filter(topic=topic, id__gt=start)
-            .order_by("id")
-            .values_list("id", "created_at")
-        )
         ids_per_action = [[] for _ in windows]
         logged_at, unmatched = {}, []
-        warm_ids = set()
         first_sent = windows[0][0] if windows else float("inf")
-        for event_id, created_at in rows:
-            at = created_at.timestamp()
+        for event_id, at in orm.call(topic_events, topic=topic, after=start):
             for n, (t_sent, t_replied, _ids) in enumerate(windows):
                 if t_sent - 0.001 <= at <= t_replied + 0.001:
                     ids_per_action[n].append(event_id)
                     logged_at[event_id] = at
                     break
             else:
-                if at < first_sent:
-                    warm_ids.add(event_id)  # warm-up actions: not counted
-                else:
+                if at >= first_sent:  # before: the warm-up actions, not counted
                     unmatched.append(event_id)
         return ids_per_action, logged_at, unmatched
 
     try:
         return measure(
-            key,
-            label,
-            urls=urls,
+            layout.key,
+            layout.label,
+            urls=layout.ws_urls,
             topic=topic,
             args=args,
             act=act,
             warm=warm,
             kind=kind,
-            sizes=sizes,
+            sizes=lambda ids: orm.call(event_sizes, ids=ids),
             resolve=resolve,
         )
     finally:
-        for api in apis:
-            api.close()
+        api.close()
 
 
 # --- report ------------------------------------------------------------------------------
@@ -609,7 +653,9 @@ def report(figures: dict) -> str:
         f"{figures['actions']} actions {figures['interval']:g} s apart in {figures['rounds']} "
         f"round(s) (+{figures['warmup']} uncounted each), {figures['client_procs']} client "
         "process(es)",
-        f"database: {figures['database']}; Redis for two daphne processes: {figures['redis']}",
+        *(f"{LABELS[key]}: {text}" for key, text in figures["layouts"].items()),
+        *(f"{LABELS[key]}: not measured: {why}" for key, why in figures["not_measured"].items()),
+        f"Redis of the production layout: {figures['redis']}",
         "latency = receipt by a client minus the moment the request left the driver (ms)",
         "",
         f"{'scenario':<32} {'subscr.':>7} {'events':>6} {'deliveries':>10} {'lost':>6} "
@@ -674,12 +720,8 @@ def report(figures: dict) -> str:
 
 # --- main --------------------------------------------------------------------------------
 
-SCENARIOS = ("floor", "one", "two")
-LABELS = {
-    "floor": "floor: bare websockets",
-    "one": "Linli: 1 daphne",
-    "two": "Linli: 2 daphne + Redis",
-}
+SCENARIOS = ("floor", EMBEDDED, PRODUCTION)
+LABELS = {"floor": "floor: bare websockets", **LAYOUT_LABELS}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -708,10 +750,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait for stragglers")
     parser.add_argument(
         "--only",
-        default="floor,one,two",
-        help="comma list of scenarios: floor, one (1 daphne), two (2 daphne + Redis)",
+        default=",".join(SCENARIOS),
+        help="comma list of scenarios: floor, embedded, production",
     )
-    parser.add_argument("--keep", action="store_true", help="keep var/bench/fanout afterwards")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers of the production layout"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads of each gunicorn worker (gthread)"
+    )
+    parser.add_argument(
+        "--daphnes",
+        type=int,
+        default=2,
+        help="daphne processes serving /ws/ in the production layout (clients spread evenly)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep var/bench/fanout and the database afterwards"
+    )
     parser.add_argument(
         "--settings",
         default="bench.settings",
@@ -733,6 +789,9 @@ def _clamp(args):
     args.client_procs = max(1, min(args.client_procs, 16))
     args.interval = max(0.0, min(args.interval, 10.0))
     args.grace = max(1.0, min(args.grace, 120.0))
+    args.workers = max(1, min(args.workers, 16))
+    args.threads = max(1, min(args.threads, 64))
+    args.daphnes = max(1, min(args.daphnes, 8))
     return args
 
 
@@ -759,14 +818,18 @@ def options(argv_or_options=None) -> argparse.Namespace:
 def run(argv_or_options=None) -> dict:
     """Run the benchmark and return its figures:
 
-    {"clients", "actions", "warmup", "rounds", "interval", "client_procs", "database", "redis",
-     "target_ratio", "floor": {"p50", "p99"} or None,
-     "scenarios": [{"key": "floor" | "one" | "two", "label", "clients", "subscribers",
-                    "events", "deliveries", "lost", "p50", "p95", "p99", "max" (ms),
+    {"clients", "actions", "warmup", "rounds", "interval", "client_procs", "workers",
+     "threads", "daphnes", "layouts": {key: description}, "redis", "target_ratio",
+     "not_measured": {key: why} (scenarios asked for that could not run here),
+     "floor": {"p50", "p99"} or None,
+     "scenarios": [{"key": "floor" | "embedded" | "production", "label", "clients",
+                    "subscribers", "events", "deliveries", "lost", "p50", "p95", "p99",
+                    "max" (ms),
                     "from_log": {"p50", "p95", "p99", "max", and with a floor "ratio_p50",
                                  "ratio_p99"} or None (Linli: from the log row; not judged),
                     "request": {"p50", "p95", "p99", "max"} or None (Linli: from the
                                  request leaving the driver to the event's log row, per event),
+                    "by_action", "event_bytes",
                     "ratio_p50", "ratio_p99" (to the floor's; None for the floor),
                     "met" (both ratios within target_ratio and nothing lost; None for the
                     floor or without one), "errors": [...]}, ...],
@@ -781,53 +844,60 @@ def run(argv_or_options=None) -> dict:
     workdir = ROOT / "var" / "bench" / "fanout"
     if workdir.exists():
         shutil.rmtree(workdir)
-    database_url = os.environ.get("DATABASE_URL") or None
+    not_measured: dict[str, str] = {}
+    if PRODUCTION in scenarios:
+        problem = production_problem()
+        if problem:
+            not_measured[PRODUCTION] = problem
+            scenarios.discard(PRODUCTION)
+            print(f"{LABELS[PRODUCTION]}: not measured: {problem}", flush=True)
     external_redis = os.environ.get("REDIS_URL") or None
     prefix = f"bench{os.getpid()}"
-    results: list[Result] = []
     redis_label = "-"
+    tag = dt.datetime.now().strftime("%H%M%S")
 
-    with Stack(workdir=workdir) as stack:
-        env = django_env(
-            var_dir=workdir,
-            database_url=database_url,
-            redis_url=None,
-            prefix=prefix,
-            settings=args.settings,
+    with contextlib.ExitStack() as resources:
+        # Entered first, left last: the database is dropped once every server has stopped.
+        database_url = (
+            resources.enter_context(throwaway_postgres(postgres_server(), "fanout", keep=args.keep))
+            if PRODUCTION in scenarios
+            else None
         )
-        if database_url:
-            ensure_postgres_database(database_url)
-        migrate(env)
-        # This process uses the same database through the ORM (setup, event ids).
-        os.environ.update(env)
-        os.environ.pop("REDIS_URL", None)
-        import django
+        stack = resources.enter_context(Stack(workdir=workdir))
+        layouts: dict[str, Layout] = {}
+        for key in (EMBEDDED, PRODUCTION):
+            if key not in scenarios:
+                continue
+            services = {}
+            if key == PRODUCTION:
+                services = {
+                    "database_url": database_url,
+                    "redis_url": external_redis or stack.redis(),
+                    "prefix": prefix,
+                }
+                redis_label = (
+                    f"REDIS_URL, prefix {prefix}" if external_redis else "private redis-server"
+                )
+            print(f"{LABELS[key]}: migrating its database ...", flush=True)
+            layouts[key] = prepare(
+                key, stack, var_dir=workdir / key, settings=args.settings, **services
+            )
+        people = {key: layout.orm.call(make_people, label=tag) for key, layout in layouts.items()}
 
-        django.setup()
-        tag = dt.datetime.now().strftime("%H%M%S")
-        people = make_people(tag)
-
-        floor_sample = sample_update_data(people, tag) if "floor" in scenarios else None
+        floor_sample = None
+        if "floor" in scenarios:
+            # The floor's events carry a real event's data, from any layout's database.
+            source = next(iter(layouts.values()), None) or prepare(
+                EMBEDDED, stack, var_dir=workdir / EMBEDDED, settings=args.settings
+            )
+            sample_people = people.get(source.key) or source.orm.call(make_people, label=tag)
+            floor_sample = source.orm.call(sample_update_data, people=sample_people, tag=tag)
 
         # Every server is started once and kept for all the rounds.
-        servers: dict[str, list] = {}
-        if "floor" in scenarios:
-            servers["floor"] = [start_floor(stack)]
-        if "one" in scenarios:
-            servers["one"] = [stack.daphne(env=env)]
-        if "two" in scenarios:
-            redis_url = external_redis or stack.redis()
-            redis_label = (
-                f"REDIS_URL, prefix {prefix}" if external_redis else "private redis-server"
-            )
-            env2 = django_env(
-                var_dir=workdir,
-                database_url=database_url,
-                redis_url=redis_url,
-                prefix=prefix,
-                settings=args.settings,
-            )
-            servers["two"] = [stack.daphne(env=env2), stack.daphne(env=env2)]
+        floor_url = start_floor(stack) if "floor" in scenarios else None
+        for layout in layouts.values():
+            print(f"{layout.label}: starting its servers ...", flush=True)
+            serve(layout, stack, daphnes=args.daphnes, workers=args.workers, threads=args.threads)
 
         # The scenarios take turns, round after round, so that a change in the machine's load
         # falls on all of them alike; each round has its share of the counted actions.
@@ -839,21 +909,16 @@ def run(argv_or_options=None) -> dict:
         for round_no, share in enumerate(shares):
             round_args = argparse.Namespace(**{**vars(args), "events": share})
             for key in SCENARIOS:
-                if key not in servers:
+                if key not in scenarios:
                     continue
-                label = LABELS[key]
-                print(f"{label} (round {round_no + 1}/{len(shares)}) ...", flush=True)
+                print(f"{LABELS[key]} (round {round_no + 1}/{len(shares)}) ...", flush=True)
                 if key == "floor":
-                    result = run_floor(
-                        servers[key][0], round_args, data=floor_sample, round_no=round_no
-                    )
+                    result = run_floor(floor_url, round_args, data=floor_sample, round_no=round_no)
                 else:
                     result = run_linli(
-                        key,
-                        label,
-                        servers[key],
+                        layouts[key],
                         round_args,
-                        people=people,
+                        people=people[key],
                         tag=f"{tag}-{key}-{round_no + 1}",
                     )
                 if key in merged:
@@ -861,8 +926,9 @@ def run(argv_or_options=None) -> dict:
                 else:
                     merged[key] = result
         results = [merged[key] for key in SCENARIOS if key in merged]
+        descriptions = {key: layout.description for key, layout in layouts.items()}
 
-    if not args.keep and not database_url:
+    if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     floor = next((r for r in results if r.key == "floor"), None)
     rows = [r.as_dict(floor) for r in results]
@@ -874,11 +940,13 @@ def run(argv_or_options=None) -> dict:
         "rounds": args.rounds,
         "interval": args.interval,
         "client_procs": args.client_procs,
-        "database": (
-            "DATABASE_URL" if database_url else "SQLite file var/bench/fanout/linli.sqlite3"
-        ),
+        "workers": args.workers,
+        "threads": args.threads,
+        "daphnes": args.daphnes,
+        "layouts": descriptions,
         "redis": redis_label,
         "target_ratio": TARGET_RATIO,
+        "not_measured": not_measured,
         "floor": (
             {"p50": _figure(floor.stats()["p50"]), "p99": _figure(floor.stats()["p99"])}
             if floor and floor.latencies_ms

@@ -5,7 +5,7 @@
 One run:
   1. a throwaway database: a SQLite file under var/bench/pages/ (removed afterwards unless
      --keep), or, when DATABASE_URL names a PostgreSQL server, a throwaway database
-     `linli_bench_pages_<pid>` next to it (dropped afterwards unless --keep). The dev database
+     `<its name>_pages_<pid>` next to it (dropped afterwards unless --keep). The dev database
      is never touched. It is migrated, the demo content is loaded (`load_demo --force`: the
      Wagtail home page, brands, news), then filled with bulk_create: four councils, residents,
      P proposals in every status (with comments, replies, follows and votes in realistic
@@ -63,6 +63,13 @@ def _pg_params(url: str):
         "password": cfg.get("PASSWORD") or None,
     }
     return {k: v for k, v in params.items() if v}
+
+
+def _pg_name(url: str) -> str:
+    """The name of the database the URL names: the throwaway one is named after it."""
+    import dj_database_url
+
+    return dj_database_url.parse(url)["NAME"]
 
 
 def _pg_url(params: dict, name: str) -> str:
@@ -197,7 +204,7 @@ def seed(*, proposals: int, tasks: int, rng: random.Random) -> dict:
             decided_by=staff[ci][0] if decided else None,
             outcome="议事会表决结果。" if decided else "",
         )
-        p._ci = ci
+        p.community_index = ci
         rows.append(p)
     rows = Proposal.objects.bulk_create(rows, batch_size=1000)
 
@@ -205,7 +212,9 @@ def seed(*, proposals: int, tasks: int, rng: random.Random) -> dict:
     Follow.objects.bulk_create(
         [Follow(user_id=p.author_id, proposal_id=p.pk) for p in rows], batch_size=2000
     )
-    target = next(p for p in rows if p.status == "voting" and p._ci == 0 and not p.hidden)
+    target = next(
+        p for p in rows if p.status == "voting" and p.community_index == 0 and not p.hidden
+    )
     top = []
     for p in rows:
         if p.published_at is None:
@@ -215,7 +224,7 @@ def seed(*, proposals: int, tasks: int, rng: random.Random) -> dict:
             top.append(
                 Comment(
                     proposal_id=p.pk,
-                    author=rng.choice(residents[p._ci][:-5]),
+                    author=rng.choice(residents[p.community_index][:-5]),
                     body="我同意，这个问题很久了。",
                     hidden=rng.random() < 0.03,
                 )
@@ -237,7 +246,7 @@ def seed(*, proposals: int, tasks: int, rng: random.Random) -> dict:
     for p in rows:
         if p.status not in ("voting", "accepted", "rejected"):
             continue
-        eligible = residents[p._ci][: residents_per - 5]
+        eligible = residents[p.community_index][: residents_per - 5]
         n_votes = 120 if p.pk == target.pk else rng.randint(3, 40)
         tally = {"support": 0, "oppose": 0, "abstain": 0}
         for voter in rng.sample(eligible, n_votes):
@@ -474,7 +483,7 @@ def run(args) -> dict:
     workdir = ROOT / "var" / "bench" / "pages"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
-    name = f"linli_bench_pages_{os.getpid()}"
+    name = f"{(pg and _pg_name(server_url)) or 'linli_bench'}_pages_{os.getpid()}"
     database_url = None
     if pg is not None:
         from psycopg import sql

@@ -29,7 +29,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.layouts import LABELS as LAYOUT_LABELS
+
 ROOT = Path(__file__).resolve().parent.parent
+FANOUT_LABELS = {"floor": "floor: bare websockets", **LAYOUT_LABELS}
 #: the latency figures of every fan-out table, in their order
 STATS = ("p50", "p95", "p99", "max")
 
@@ -200,7 +203,16 @@ def machine() -> dict:
         "PostgreSQL": _postgres_version(),
         "SQLite": sqlite3.sqlite_version,
         "Redis": redis,
-        "packages": _versions("Django", "wagtail", "django-allauth", "daphne", "channels"),
+        "packages": _versions(
+            "Django",
+            "wagtail",
+            "django-allauth",
+            "daphne",
+            "gunicorn",
+            "channels",
+            "channels-redis",
+            "psycopg",
+        ),
         "load average at start (1/5/15 min)": (
             " / ".join(f"{x:.2f}" for x in load) if load else "?"
         ),
@@ -249,16 +261,37 @@ def fanout_targets(figures: dict) -> list[dict]:
                 "met": row.get("met"),
             }
         )
+    for key, why in (figures.get("not_measured") or {}).items():
+        targets.append(
+            {
+                "target": f"{FANOUT_LABELS.get(key, key)}: p50 and p99 within {ratio:g}x the "
+                "floor's, nothing lost",
+                "measured": f"not measured: {why}",
+                "met": None,
+            }
+        )
     return targets
 
 
 def fanout_section(figures: dict) -> list[str]:
     lines = [
         f"{figures.get('clients')} WebSocket clients subscribed to one task topic, "
-        f"{figures.get('actions')} actions {figures.get('interval')} s apart "
-        f"(+{figures.get('warmup')} uncounted), {figures.get('client_procs')} client process(es); "
-        f"database: {figures.get('database')}; Redis for two daphne processes: "
-        f"{figures.get('redis')}.",
+        f"{figures.get('actions')} actions {figures.get('interval')} s apart in "
+        f"{figures.get('rounds')} rounds (+{figures.get('warmup')} uncounted each), "
+        f"{figures.get('client_procs')} client process(es). The layouts:",
+        "",
+        *(
+            f"- {FANOUT_LABELS.get(key, key)}: {text}."
+            for key, text in (figures.get("layouts") or {}).items()
+        ),
+        *(
+            f"- {FANOUT_LABELS.get(key, key)}: not measured: {why}."
+            for key, why in (figures.get("not_measured") or {}).items()
+        ),
+        "",
+        f"Redis of the production layout: {figures.get('redis')}. The driver sends its HTTP "
+        "requests to the server that serves HTTP (daphne in the embedded default, gunicorn in "
+        "the production layout); the clients connect to the daphne process(es), spread evenly.",
         "",
         "Latency = receipt by a client minus the moment the driver sent the request (ms).",
         "",

@@ -61,12 +61,14 @@ class Stack:
         self.quiet = quiet
         self.procs: list[subprocess.Popen] = []
         self.logs: list = []
-        self._closed = False
+        self.log_paths: dict[int, Path] = {}
+        self.closers: list = []  # other things to stop first (bench.orm.OrmProcess)
         workdir.mkdir(parents=True, exist_ok=True)
         atexit.register(self.close)
 
     def spawn(self, name: str, args: list[str], *, env: dict | None = None) -> subprocess.Popen:
-        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 (closed in close())
+        log_path = self.workdir / f"{name}.log"
+        log = open(log_path, "ab")  # noqa: SIM115 (closed in close())
         self.logs.append(log)
         proc = subprocess.Popen(
             args,
@@ -78,7 +80,16 @@ class Stack:
             start_new_session=True,  # its own process group, so that we can stop all of it
         )
         self.procs.append(proc)
+        self.log_paths[proc.pid] = log_path
         return proc
+
+    def log_tail(self, proc: subprocess.Popen, lines: int = 15) -> str:
+        """The end of a process's log, to say why it did not start."""
+        path = self.log_paths.get(proc.pid)
+        if path is None or not path.exists():
+            return ""
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        return f"\n--- {path} (last lines) ---\n" + "\n".join(tail)
 
     def stop(self, proc: subprocess.Popen, *, timeout: float = 10.0) -> None:
         if proc.poll() is None:
@@ -94,6 +105,10 @@ class Stack:
             self.procs.remove(proc)
 
     def close(self) -> None:
+        for closer in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                closer.close()
+        self.closers.clear()
         for proc in reversed(list(self.procs)):
             self.stop(proc)
         for log in self.logs:
@@ -141,29 +156,62 @@ class Stack:
         port = free_port()
         proc = self.spawn(
             f"daphne-{port}",
+            [str(VENV_BIN / "daphne"), "-b", HOST, "-p", str(port), "config.asgi:application"],
+            env=env,
+        )
+        self.wait_until_served(proc, port)
+        return port
+
+    def gunicorn(self, *, env: dict, workers: int, threads: int) -> int:
+        """gunicorn serving config.wsgi:application with gthread workers; returns its port once
+        it answers."""
+        port = free_port()
+        proc = self.spawn(
+            f"gunicorn-{port}",
             [
-                str(VENV_BIN / "daphne"),
-                "-b",
-                HOST,
-                "-p",
-                str(port),
-                "config.asgi:application",
+                str(VENV_BIN / "gunicorn"),
+                "config.wsgi:application",
+                "--worker-class",
+                "gthread",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--bind",
+                f"{HOST}:{port}",
+                # The benchmarks' clients keep their connections open between requests, as an
+                # app's to the front web server; gunicorn's default (2 s) would close the
+                # fan-out driver's while the other scenarios take their turn.
+                "--keep-alive",
+                "60",
+                # no control interface: its default socket is one per user, shared with any
+                # other gunicorn running on the machine
+                "--no-control-socket",
             ],
             env=env,
         )
-        wait_for_port(port, proc=proc, timeout=60)
-        # The first request imports the URLconf; do it before measuring anything.
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                url = f"http://{HOST}:{port}/api/v1/openapi.json"
-                with urllib.request.urlopen(url, timeout=10):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        self.wait_until_served(proc, port)
         return port
+
+    def wait_until_served(self, proc: subprocess.Popen, port: int, *, timeout: float = 90) -> None:
+        """Until the server answers an HTTP request (the first one imports the URLconf), or
+        RuntimeError with the end of its log."""
+        deadline = time.monotonic() + timeout
+        url = f"http://{HOST}:{port}/api/v1/openapi.json"
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"{Path(proc.args[0]).name} exited with {proc.returncode}" + self.log_tail(proc)
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=30):
+                    return
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"{url} did not answer within {timeout:.0f} s ({exc})" + self.log_tail(proc)
+                    ) from exc
+                time.sleep(0.2)
 
     def python_module(self, name: str, module: str, *args: str, env: dict | None = None):
         return self.spawn(name, [sys.executable, "-m", module, *args], env=env)
@@ -193,26 +241,101 @@ def django_env(
     return env
 
 
-def ensure_postgres_database(url: str) -> None:
-    """Create the PostgreSQL database named in DATABASE_URL if it is missing."""
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/linli_bench"
+
+
+def postgres_server() -> str:
+    """The PostgreSQL server the benchmarks create their throwaway databases on: the one
+    DATABASE_URL names (its database is never touched), else DEFAULT_POSTGRES."""
+    return os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES
+
+
+def pg_params(url: str) -> tuple[dict, str] | None:
+    """(psycopg connection keywords, database name) of a postgres:// URL; None for another."""
     import dj_database_url
-    import psycopg
-    from psycopg import sql
 
     cfg = dj_database_url.parse(url)
     if "postgresql" not in cfg["ENGINE"]:
-        return
+        return None
     params = {
         "host": cfg.get("HOST") or None,
         "port": cfg.get("PORT") or None,
         "user": cfg.get("USER") or None,
         "password": cfg.get("PASSWORD") or None,
-        "dbname": "postgres",
     }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
-        if exists.fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(cfg["NAME"])))
+    return {k: v for k, v in params.items() if v}, cfg["NAME"]
+
+
+def postgres_problem(server_url: str) -> str | None:
+    """None when PostgreSQL answers at server_url, else why it cannot be used."""
+    import psycopg
+
+    parsed = pg_params(server_url)
+    if parsed is None:
+        return "DATABASE_URL does not name a PostgreSQL server"
+    try:
+        with psycopg.connect(**parsed[0], dbname="postgres", connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"PostgreSQL is unreachable ({first})"
+    return None
+
+
+@contextlib.contextmanager
+def throwaway_postgres(server_url: str, purpose: str, *, keep: bool = False):
+    """A new PostgreSQL database `<name>_<purpose>_<pid>` (name: the database server_url names)
+    on server_url's server; yields its URL and drops it afterwards (unless keep)."""
+    import psycopg
+    from psycopg import sql
+
+    params, base = pg_params(server_url)
+    name = f"{base or 'linli_bench'}_{purpose}_{os.getpid()}"
+    with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    user = params.get("user", "")
+    password = f":{params['password']}" if params.get("password") else ""
+    at = f"{user}{password}@" if user else ""
+    port = f":{params['port']}" if params.get("port") else ""
+    try:
+        yield f"postgres://{at}{params.get('host', HOST)}{port}/{name}"
+    finally:
+        if keep:
+            print(f"kept the database {name}", flush=True)
+        else:
+            with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+
+def database_name(url: str) -> str:
+    parsed = pg_params(url)
+    return parsed[1] if parsed else url
+
+
+def process_group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group (a
+    server started by Stack.spawn and its workers); NaN without /proc."""
+    total, found = 0.0, False
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return float("nan")
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else float("nan")
 
 
 def migrate(env: dict) -> None:

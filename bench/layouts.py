@@ -1,0 +1,118 @@
+"""The two ways Linli is served that the benchmarks measure, each started on a Stack.
+
+- Embedded default (`make run`): one daphne process of config.asgi:application serving HTTP
+  and /ws/, a SQLite file, Channels' in-memory channel layer, the local-memory cache.
+- Production layout (Channels' deployment docs): gunicorn serving HTTP
+  (config.wsgi:application, gthread workers), daphne processes serving only /ws/, all of them
+  sharing PostgreSQL (a throwaway database) and Redis (channels_redis' layer and the cache,
+  REDIS_URL): an event published by a gunicorn worker reaches the daphne processes through
+  Redis.
+
+Both run with bench.settings (the base settings, DEBUG off) unless told otherwise, and each
+comes with an OrmProcess on its database for the benchmark's setup and checks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.orm import OrmProcess
+from bench.servers import (
+    HOST,
+    Stack,
+    database_name,
+    django_env,
+    migrate,
+    postgres_problem,
+    postgres_server,
+)
+
+EMBEDDED = "embedded"
+PRODUCTION = "production"
+LABELS = {
+    EMBEDDED: "Linli, embedded default",
+    PRODUCTION: "Linli, production layout",
+}
+
+
+@dataclass
+class Layout:
+    key: str
+    label: str
+    description: str
+    env: dict
+    orm: OrmProcess
+    http_port: int = 0
+    ws_ports: list[int] = field(default_factory=list)
+    # process groups of the processes serving HTTP (a daphne, or gunicorn and its workers)
+    http_process_groups: list[int] = field(default_factory=list)
+
+    @property
+    def http_base(self) -> str:
+        return f"http://{HOST}:{self.http_port}"
+
+    @property
+    def ws_urls(self) -> list[str]:
+        return [f"ws://{HOST}:{port}/ws/live/" for port in self.ws_ports]
+
+
+def production_problem() -> str | None:
+    """Why the production layout cannot run here, or None."""
+    problem = postgres_problem(postgres_server())
+    if problem:
+        return problem + " (set DATABASE_URL to a PostgreSQL server)"
+    if not os.environ.get("REDIS_URL") and not shutil.which("redis-server"):
+        return "redis-server is not installed (or set REDIS_URL)"
+    return None
+
+
+def prepare(key: str, stack: Stack, *, var_dir: Path, settings: str, **services) -> Layout:
+    """Migrate the layout's database and start its ORM process; no server yet.
+
+    services: for PRODUCTION database_url (a throwaway PostgreSQL database), redis_url and
+    prefix (the Redis key prefix)."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    if key == EMBEDDED:
+        env = django_env(
+            var_dir=var_dir, database_url=None, redis_url=None, prefix="", settings=settings
+        )
+        description = (
+            "one daphne process serving HTTP and /ws/, SQLite (throwaway file), in-memory "
+            "channel layer"
+        )
+    else:
+        env = django_env(
+            var_dir=var_dir,
+            database_url=services["database_url"],
+            redis_url=services["redis_url"],
+            prefix=services["prefix"],
+            settings=settings,
+        )
+        description = (
+            f"PostgreSQL (throwaway database {database_name(services['database_url'])}), Redis"
+        )
+    migrate(env)
+    orm = OrmProcess(env, name=f"orm-{key}")
+    stack.closers.append(orm)
+    return Layout(key=key, label=LABELS[key], description=description, env=env, orm=orm)
+
+
+def serve(layout: Layout, stack: Stack, *, daphnes: int, workers: int, threads: int) -> None:
+    """Start the layout's servers: the embedded default one daphne for everything; the
+    production layout gunicorn for HTTP and `daphnes` daphne processes for /ws/ (none when
+    the benchmark opens no WebSocket)."""
+    if layout.key == EMBEDDED:
+        port = stack.daphne(env=layout.env)
+        layout.http_port, layout.ws_ports = port, [port]
+        layout.http_process_groups = [stack.procs[-1].pid]
+        return
+    layout.http_port = stack.gunicorn(env=layout.env, workers=workers, threads=threads)
+    layout.http_process_groups = [stack.procs[-1].pid]
+    layout.ws_ports = [stack.daphne(env=layout.env) for _ in range(daphnes)]
+    servers = f"gunicorn ({workers} gthread workers x {threads} threads) serving HTTP"
+    if daphnes:
+        servers += f", {daphnes} daphne process{'es' if daphnes > 1 else ''} serving /ws/"
+    layout.description = f"{servers}; {layout.description}"
