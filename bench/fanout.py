@@ -50,7 +50,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from bench.layouts import EMBEDDED, PRODUCTION, Layout, prepare, production_problem, serve
+from bench.layouts import (
+    EMBEDDED,
+    PRODUCTION,
+    Layout,
+    add_gunicorn_options,
+    prepare,
+    production_problem,
+    serve,
+)
 from bench.layouts import LABELS as LAYOUT_LABELS
 from bench.servers import (
     HOST,
@@ -753,12 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(SCENARIOS),
         help="comma list of scenarios: floor, embedded, production",
     )
-    parser.add_argument(
-        "--workers", type=int, default=2, help="gunicorn workers of the production layout"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=4, help="threads of each gunicorn worker (gthread)"
-    )
+    add_gunicorn_options(parser)
     parser.add_argument(
         "--daphnes",
         type=int,

@@ -116,3 +116,13 @@ def serve(layout: Layout, stack: Stack, *, daphnes: int, workers: int, threads: 
     if daphnes:
         servers += f", {daphnes} daphne process{'es' if daphnes > 1 else ''} serving /ws/"
     layout.description = f"{servers}; {layout.description}"
+
+
+def add_gunicorn_options(parser) -> None:
+    """The production layout's gunicorn options, shared by the benchmarks' command lines."""
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers of the production layout"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads of each gunicorn worker (gthread)"
+    )

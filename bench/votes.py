@@ -52,6 +52,7 @@ from bench.layouts import (
     LABELS,
     PRODUCTION,
     Layout,
+    add_gunicorn_options,
     prepare,
     production_problem,
     serve,
@@ -386,12 +387,7 @@ def parse_args(argv):
         default=",".join(LAYOUTS),
         help="comma list of layouts: production, embedded",
     )
-    parser.add_argument(
-        "--workers", type=int, default=2, help="gunicorn workers of the production layout"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=4, help="threads of each gunicorn worker (gthread)"
-    )
+    add_gunicorn_options(parser)
     parser.add_argument(
         "--keep", action="store_true", help="keep the databases (and var/bench/votes) afterwards"
     )
