@@ -38,6 +38,7 @@ PING_INTERVAL = 1.0
 PONG_TIMEOUT = 5.0
 RETRY_INTERVAL = 1.0
 CONNECT_TIMEOUT = 2.0
+CLOSE_TIMEOUT = 1.0
 CHANNEL = "linli.live.watch"  # subscribed to, never published to
 
 # event loop -> {host key: Watch}
@@ -96,6 +97,15 @@ def connect(host) -> aioredis.Redis:
     return aioredis.Redis(**{**options, **host})
 
 
+def stop_if_cancelled() -> None:
+    """Raise CancelledError if the running task was asked to stop: a read with its own timeout
+    inside the Redis client may end with that timeout rather than with the cancellation, and
+    the watch must still stop (or a loop shutting down waits for it forever)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class Watch:
     """One Redis host watched in one event loop for the hubs that use it (module doc)."""
 
@@ -123,6 +133,7 @@ class Watch:
                 raise
             except Exception as exc:
                 self._lost(exc)
+            stop_if_cancelled()
             await asyncio.sleep(RETRY_INTERVAL)
 
     async def _watch(self) -> None:
@@ -142,6 +153,7 @@ class Watch:
                 deadline = loop.time() + PING_INTERVAL
                 while (remaining := deadline - loop.time()) > 0:
                     message = await pubsub.get_message(timeout=remaining)
+                    stop_if_cancelled()
                     kind = None if message is None else message.get("type")
                     if kind in ("pong", b"pong"):
                         answered = loop.time()
@@ -151,10 +163,11 @@ class Watch:
                 if loop.time() - answered > PONG_TIMEOUT:
                     raise TimeoutError(f"no answer from Redis for {PONG_TIMEOUT:.0f} s")
         finally:
+            # Bounded: closing must not keep a cancelled watch (a loop shutting down) waiting.
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await asyncio.wait_for(pubsub.aclose(), CLOSE_TIMEOUT)
             with contextlib.suppress(Exception):
-                await client.aclose()
+                await asyncio.wait_for(client.aclose(), CLOSE_TIMEOUT)
 
     def _lost(self, exc) -> None:
         if self.down:
