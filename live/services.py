@@ -2,10 +2,11 @@
 
 The push is one `group_send` per topic to the topic's group (live.hub fans it out to the local
 sockets): {"type": "live.event", "topic", "id", "text"} for one event, {"type": "live.event",
-"topic", "events": [[id, text], ...]} for several. The events one transaction publishes share
+"topic", "events": [[id, text], ...]} for several. The events of one `publish_many` call share
 one commit hook, so those of one topic (an update and the status change it makes, say) travel
 in one message and reach every socket in one write, instead of the second waiting for the
-first to have gone out to everyone.
+first to have gone out to everyone; separate calls push separately, in the order they were made
+(Django runs commit hooks in order, and drops those of a savepoint that rolls back).
 
 How a push reaches the layer depends on where the layer lives:
 
@@ -80,34 +81,12 @@ def publish_many(items, *, actor=None) -> list[Event]:
         rows[0].save(force_insert=True)
     else:
         rows = Event.objects.bulk_create(rows)
-    _push_after_commit([(event.topic, event.pk, serialise(event)) for event in rows])
+    pushes = [(event.topic, event.pk, serialise(event)) for event in rows]
+    transaction.on_commit(functools.partial(_push_all, pushes))
     for topic, type, _data in items:
         if narrows(type):
             topic_changed(topic)
     return rows
-
-
-class _Pushes:
-    """The commit hook of the events published in one transaction: [(topic, id, text), ...]."""
-
-    def __init__(self, pushes):
-        self.pushes = list(pushes)
-
-    def __call__(self) -> None:
-        _push_all(self.pushes)
-
-
-def _push_after_commit(pushes) -> None:
-    """Push after commit, joining the hook of the events published just before in the same
-    transaction and savepoint (a savepoint's rollback drops its hooks: Django keeps each hook
-    with the savepoints it was registered under, so only hooks of the same ones are joined)."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and connection.run_on_commit:
-        savepoints, hook, _robust = connection.run_on_commit[-1]
-        if isinstance(hook, _Pushes) and savepoints == set(connection.savepoint_ids):
-            hook.pushes += pushes
-            return
-    transaction.on_commit(_Pushes(pushes))
 
 
 def _push_all(pushes) -> None:

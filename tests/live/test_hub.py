@@ -216,11 +216,12 @@ async def test_events_arriving_during_a_fan_out_join_it_in_order():
     assert followers[-1].batches == [[1, 2, 3, 4]]
 
 
-async def test_the_events_of_one_transaction_reach_a_follower_in_one_batch():
-    """An update and the status change it makes go out together: one write per socket."""
+async def test_the_events_of_one_publish_reach_a_follower_in_one_batch():
+    """An update and the status change it makes (one publish_many, as teams.services posts
+    them) go out together: one write per socket."""
     from django.db import transaction
 
-    from live.services import publish
+    from live.services import publish, publish_many
 
     class Follower:
         def __init__(self):
@@ -237,15 +238,15 @@ async def test_the_events_of_one_transaction_reach_a_follower_in_one_batch():
         def update_and_status():
             with transaction.atomic():
                 publish(topic="community:3", type="task.status", data={})
-                return [
-                    publish(topic="task:77", type=kind, data={}).pk
-                    for kind in ("task.updated", "task.status")
-                ]
+                events = publish_many(
+                    [("task:77", kind, {}) for kind in ("task.updated", "task.status")]
+                )
+                return [event.pk for event in events]
 
         published = await database_sync_to_async(update_and_status)()
         marker = await apublish(topic="task:77", type="demo.marker", data={})
         await eventually(lambda: marker.pk in sum(follower.batches, []))
-        # All of the transaction's events in the first write (the marker may join it).
+        # Both events in the first write (the marker may join it).
         assert follower.batches[0][: len(published)] == published
         assert sum(follower.batches, []) == [*published, marker.pk]
     finally:

@@ -77,28 +77,38 @@ def test_unknown_topic_writes_nothing(pushes):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_transaction_one_push_per_topic_in_id_order(messages):
+def test_one_call_one_push_per_topic_in_id_order_after_commit(messages):
     with transaction.atomic():
         update = services.publish(topic="task:1", type="task.updated", data={})
-        status, team = services.publish_many(
-            [("task:1", "task.status", {}), ("team:2", "task.status", {})]
+        status, also, team = services.publish_many(
+            [("task:1", "task.status", {}), ("team:2", "task.status", {}), ("task:1", "x", {})]
         )
         assert messages == []
-    assert [group for group, _message in messages] == [group_name("task:1"), group_name("team:2")]
-    task_message, team_message = (message for _group, message in messages)
-    assert task_message == {
+    assert [group for group, _message in messages] == [
+        group_name("task:1"),
+        group_name("task:1"),
+        group_name("team:2"),
+    ]
+    single, joined, team_message = (message for _group, message in messages)
+    assert single == {
+        "type": "live.event",
+        "id": update.pk,
+        "topic": "task:1",
+        "text": services.serialise(update),
+    }
+    assert joined == {
         "type": "live.event",
         "topic": "task:1",
         "events": [
-            [update.pk, services.serialise(update)],
             [status.pk, services.serialise(status)],
+            [team.pk, services.serialise(team)],
         ],
     }
     assert team_message == {
         "type": "live.event",
-        "id": team.pk,
+        "id": also.pk,
         "topic": "team:2",
-        "text": services.serialise(team),
+        "text": services.serialise(also),
     }
 
 
@@ -110,8 +120,7 @@ def test_a_rolled_back_savepoint_drops_only_its_own_events(messages):
             services.publish(topic="task:1", type="b", data={})
             raise RuntimeError
         after = services.publish(topic="task:1", type="c", data={})
-    ((_group, message),) = messages
-    assert [event_id for event_id, _text in message["events"]] == [kept.pk, after.pk]
+    assert [message["id"] for _group, message in messages] == [kept.pk, after.pk]
 
 
 @pytest.mark.django_db(transaction=True)
