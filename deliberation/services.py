@@ -17,11 +17,9 @@ Races are settled by the database:
 import contextlib
 import contextvars
 import logging
-import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -32,8 +30,9 @@ from wagtail.log_actions import log
 from accounts.permissions import is_signed_in
 from communities.models import Community
 from communities.services import assisted_resident
+from config import ratelimit
 from config.drafts import FiledOnce, already_filed
-from config.errors import Conflict, NotAllowed, RateLimited
+from config.errors import Conflict, NotAllowed
 from core.images import CleanImage, clean_image
 from live.services import publish
 from live.texts import localized, pick
@@ -61,11 +60,13 @@ logger = logging.getLogger(__name__)
 S = Proposal.Status
 
 # action -> (how many, per how many seconds), per person. settings.DELIBERATION_RATE_LIMITS
-# overrides single entries; None switches one off.
+# overrides single entries; None switches one off. Votes have no limit of their own by default:
+# the write ceiling every page and API write passes (config.ratelimit, WRITE_RATE_LIMITS) already
+# counts them per person, and a second count would cost every vote two more cache round trips.
 DEFAULT_RATE_LIMITS = {
     "proposal": (10, 3600),
     "comment": (30, 600),
-    "vote": (120, 60),
+    "vote": None,
     "report": (30, 3600),
 }
 DEFAULT_REPORTS_TO_HIDE = 3
@@ -74,23 +75,11 @@ DEFAULT_REPORTS_TO_HIDE = 3
 
 
 def check_rate(*, user, action: str) -> None:
-    """Count one `action` for `user` in a fixed window; RateLimited (429) beyond the limit."""
+    """Count one `action` for `user`; RateLimited (429, retry_after) beyond the limit."""
     limits = {**DEFAULT_RATE_LIMITS, **getattr(settings, "DELIBERATION_RATE_LIMITS", {})}
-    limit = limits.get(action)
-    if not limit or user is None or user.pk is None:
+    if user is None or user.pk is None:
         return
-    count, period = limit
-    now = int(time.time())
-    window = now // period
-    key = f"deliberation:rate:{action}:{user.pk}:{window}"
-    cache.add(key, 0, timeout=period + 5)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 5)
-        used = 1
-    if used > count:
-        raise RateLimited(retry_after=max(1, (window + 1) * period - now))
+    ratelimit.hit(key=f"deliberation:{action}:{user.pk}", limit=limits.get(action))
 
 
 def reports_to_hide() -> int:

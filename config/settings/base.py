@@ -371,10 +371,11 @@ LIVE_MAX_MESSAGE_BYTES = 4096
 STAR_LEVEL_THRESHOLDS = [100, 300, 600, 1000, 1500]
 
 # Residents' council: per person, (how many, per how many seconds); None switches one off.
+# Votes are counted by the write ceiling below alone.
 DELIBERATION_RATE_LIMITS = {
     "proposal": (10, 3600),
     "comment": (30, 600),
-    "vote": (120, 60),
+    "vote": None,
     "report": (30, 3600),
 }
 # Every write of the site and the API (config/ratelimit.py): per person or app session, and per
