@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 
 from . import permissions
 from .models import User

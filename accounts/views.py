@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 
 from . import services
 from .context_processors import LARGE_TEXT_COOKIE, LARGE_TEXT_MAX_AGE, large_text_enabled

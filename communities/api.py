@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from config.api import anyone
+from core.api import anyone
 from core.inputs import CleanStr
 
 from . import services

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from accounts.permissions import is_signed_in
-from config.errors import Conflict, NotAllowed, ServiceError
+from core.errors import Conflict, NotAllowed, ServiceError
 
 from . import permissions
 from .models import Community, Membership

@@ -30,7 +30,7 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.log_actions import LogFormatter
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 
 from . import permissions, services
 from .forms import GrantForm, RejectForm, RoleForm, VerifyForm

@@ -9,8 +9,8 @@ from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts.user_admin import AdminAccountView
-from config import pwa
 from config.api import api
+from core import pwa
 from deliberation.photos import proposal_photo
 from teams.photos import task_update_photo
 
@@ -45,5 +45,5 @@ if settings.DEBUG:
 
 urlpatterns.append(path("", include(wagtail_urls)))
 
-# A database that went away gives 503 "try again" (config/middleware.py), anything else a 500.
-handler500 = "config.middleware.server_error"
+# A database that went away gives 503 "try again" (core/middleware.py), anything else a 500.
+handler500 = "core.middleware.server_error"

@@ -13,8 +13,8 @@ from ninja.files import UploadedFile
 
 from communities.models import Community
 from communities.permissions import is_staff_of
-from config.api import anyone
-from config.errors import NotAllowed
+from core.api import anyone
+from core.errors import NotAllowed
 from core.inputs import CleanStr
 
 from . import permissions as perms

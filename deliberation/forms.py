@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.drafts import parse_client_key
+from core.drafts import parse_client_key
 from core.inputs import CleanInputMixin
 
 from .models import MAX_PHOTOS, Category, Proposal, Vote

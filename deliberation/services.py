@@ -30,9 +30,9 @@ from wagtail.log_actions import log
 from accounts.permissions import is_signed_in
 from communities.models import Community
 from communities.services import assisted_resident
-from config import ratelimit
-from config.drafts import FiledOnce, already_filed
-from config.errors import Conflict, NotAllowed
+from core import ratelimit
+from core.drafts import FiledOnce, already_filed
+from core.errors import Conflict, NotAllowed
 from core.images import CleanImage, clean_image
 from live.services import publish
 from live.texts import localized, pick
@@ -61,7 +61,7 @@ S = Proposal.Status
 
 # action -> (how many, per how many seconds), per person. settings.DELIBERATION_RATE_LIMITS
 # overrides single entries; None switches one off. Votes have no limit of their own by default:
-# the write ceiling every page and API write passes (config.ratelimit, WRITE_RATE_LIMITS) already
+# the write ceiling every page and API write passes (core.ratelimit, WRITE_RATE_LIMITS) already
 # counts them per person, and a second count would cost every vote two more cache round trips.
 DEFAULT_RATE_LIMITS = {
     "proposal": (10, 3600),
@@ -342,7 +342,7 @@ def create_proposal(
     council = Council.objects.filter(community=community).first()
     if council is None:
         raise Conflict(_("This community has no residents' council yet."), code="no_council")
-    # A phone's draft sent again (client_key, see config/drafts.py) gets the proposal it made.
+    # A phone's draft sent again (client_key, see core/drafts.py) gets the proposal it made.
     author = on_behalf_of if assisted else actor
     existing = already_filed(Proposal, author=author, client_key=client_key)
     if existing is not None:

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.permissions import is_staff_of
-from config.errors import RateLimited, ServiceError
+from core.errors import RateLimited, ServiceError
 from live.models import Event
 from live.topics import event_labels
 

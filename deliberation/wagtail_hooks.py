@@ -38,8 +38,8 @@ from communities.permissions import (
     staffs_any_community,
 )
 from communities.policies import CommunityScopedPolicy, CommunityScopedViewSetMixin
-from config.admin_views import ServiceFormMixin
-from config.errors import NotAllowed
+from core.admin_views import ServiceFormMixin
+from core.errors import NotAllowed
 from core.inputs import CleanInputMixin
 
 from . import permissions as perms

@@ -14,8 +14,8 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from communities.models import Community, Membership
-from config.api import anyone
-from config.errors import NotAllowed
+from core.api import anyone
+from core.errors import NotAllowed
 from core.inputs import CleanStr
 
 from . import services

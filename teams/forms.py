@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
-from config.drafts import parse_client_key
 from core import inputs
+from core.drafts import parse_client_key
 from core.inputs import CleanInputMixin
 
 from .models import Need, Skill, Task, Team

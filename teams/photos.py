@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
-from config.api import anyone
+from core.api import anyone
 from core.private_media import private_file_response
 
 from .models import TaskUpdate

@@ -23,8 +23,8 @@ from wagtail.log_actions import log
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from communities.services import assisted_resident
-from config.drafts import FiledOnce, already_filed
-from config.errors import Conflict, NotAllowed
+from core.drafts import FiledOnce, already_filed
+from core.errors import Conflict, NotAllowed
 from core.images import clean_image
 from live.services import publish, publish_many
 from live.texts import default_text, localized, text_fields
@@ -1033,7 +1033,7 @@ def file_need(
     if not assisted and not perms.can_file_need(actor, community):
         raise NotAllowed(_("Only verified residents of this community can ask for help here."))
     requester = on_behalf_of if assisted else actor
-    # A phone's draft sent again (client_key, see config/drafts.py) gets the need it made.
+    # A phone's draft sent again (client_key, see core/drafts.py) gets the need it made.
     existing = already_filed(Need, requester=requester, client_key=client_key)
     if existing is not None:
         return existing

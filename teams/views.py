@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from communities.models import Community, Membership
 from communities.permissions import staffed_communities
-from config.errors import ServiceError
+from core.errors import ServiceError
 from live.models import Event
 from live.texts import pick
 from live.topics import event_label, event_labels

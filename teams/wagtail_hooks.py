@@ -34,7 +34,7 @@ from wagtail.permissions import register_permission_policy
 from communities.models import Community, Membership
 from communities.permissions import keep_urls, staffed_communities
 from communities.policies import CommunityScopedPolicy, CommunityScopedViewSetMixin
-from config.admin_views import ServiceFormMixin
+from core.admin_views import ServiceFormMixin
 from core.inputs import CleanInputMixin
 
 from . import permissions as perms

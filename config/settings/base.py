@@ -78,7 +78,7 @@ if WECHAT_APP_ID and WECHAT_APP_SECRET:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.csp.ContentSecurityPolicyMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -88,15 +88,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RateLimitedMiddleware",
-    "config.ratelimit.WriteRateLimitMiddleware",
+    "core.ratelimit.WriteRateLimitMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    "config.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
 ]
 
-# Content-Security-Policy (django-csp; config/csp.py says why it is this strict and relaxes it
+# Content-Security-Policy (django-csp; core/csp.py says why it is this strict and relaxes it
 # for Wagtail's admin and the API docs). CSP_REPORT_ONLY=1 in the environment sends it as
 # Content-Security-Policy-Report-Only instead, to try a policy out without blocking anything.
 site_content_security_policy = {
@@ -162,7 +162,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # max_size: at least the threads of a gunicorn worker (site/deploy/gunicorn.conf.py), so
     # that no request waits for a connection. One that finds none (PostgreSQL unreachable)
-    # waits `timeout` seconds, then gets the 503 "briefly unavailable" reply (config.middleware).
+    # waits `timeout` seconds, then gets the 503 "briefly unavailable" reply (core.middleware).
     # While PostgreSQL is away the pool retries with growing pauses; it gives a series up after
     # `reconnect_timeout` seconds and the next request starts a new one, so the site is back
     # within seconds of PostgreSQL, not after a pause as long as the outage.
@@ -198,13 +198,13 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Redis, or no cache at all while Redis is unreachable: django-redis' IGNORE_EXCEPTIONS
-            # answers as an empty cache (its add() too, with config.cache.FailOpenClient), and
+            # answers as an empty cache (its add() too, with core.cache.FailOpenClient), and
             # short socket timeouts keep an unreachable Redis from holding up a request.
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "linli"),
             "OPTIONS": {
-                "CLIENT_CLASS": "config.cache.FailOpenClient",
+                "CLIENT_CLASS": "core.cache.FailOpenClient",
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
@@ -299,8 +299,8 @@ if WECHAT_APP_ID and WECHAT_APP_SECRET:
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 HEADLESS_CLIENTS = ("browser", "app")
 HEADLESS_SERVE_SPECIFICATION = False
-# App session tokens looked up in one query instead of two (config/api.py).
-HEADLESS_TOKEN_STRATEGY = "config.api.SessionTokenStrategy"
+# App session tokens looked up in one query instead of two (core/api.py).
+HEADLESS_TOKEN_STRATEGY = "core.api.SessionTokenStrategy"
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": "/accounts/confirm-email/{key}/",
     "account_reset_password_from_key": "/accounts/password/reset/key/{key}/",
@@ -348,7 +348,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 WAGTAIL_SITE_NAME = "邻里 Linli"
-# Nothing from third-party hosts (Content-Security-Policy, config/csp.py; gravatar is not
+# Nothing from third-party hosts (Content-Security-Policy, core/csp.py; gravatar is not
 # reachable from mainland China anyway): no avatar look-ups, no release check.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
@@ -378,7 +378,7 @@ DELIBERATION_RATE_LIMITS = {
     "vote": None,
     "report": (30, 3600),
 }
-# Every write of the site and the API (config/ratelimit.py): per person or app session, and per
+# Every write of the site and the API (core/ratelimit.py): per person or app session, and per
 # address for anonymous requests; (how many, per how many seconds), None switches one off.
 WRITE_RATE_LIMITS = {
     "user": (120, 60),

@@ -4,7 +4,7 @@ from wagtail.models import ModelLogEntry
 from accounts import services
 from accounts.models import User
 from accounts.sms import ConsoleSmsSender
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 
 from .helpers import PASSWORD, last_sms_code, login
 

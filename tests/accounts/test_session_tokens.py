@@ -27,7 +27,7 @@ def app_token(client, email="resident@example.com") -> str:
 
 @pytest.fixture(
     params=[
-        "config.api.SessionTokenStrategy",
+        "core.api.SessionTokenStrategy",
         "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy",
     ]
 )

@@ -6,7 +6,7 @@ still offline shows the form (kept by the service worker) with the draft. Back o
 is sent once; going offline and online again sends nothing more. The same for a request for help,
 sent from the offline page and confirmed again by the page that replaces it; plus a form sent
 online: the server's page and the script's confirmation through the API file it once (client_key,
-config/drafts.py).
+core/drafts.py).
 
 Uses the `live_site` and `open_page` fixtures of tests/browser/conftest.py; the council is made
 with `manage.py shell`, as in test_council_flow.py, and so are the counts.

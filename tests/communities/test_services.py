@@ -6,7 +6,7 @@ from wagtail.models import ModelLogEntry
 from communities import permissions, services
 from communities.models import Membership
 from communities.services import STAFF_GROUP_NAME
-from config.errors import Conflict, NotAllowed, ServiceError
+from core.errors import Conflict, NotAllowed, ServiceError
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """The client's address cannot be forged: behind nginx, whatever a client writes into
-X-Forwarded-For or X-Real-IP leaves every per-address rate limit (Linli's config/ratelimit.py,
+X-Forwarded-For or X-Real-IP leaves every per-address rate limit (Linli's core/ratelimit.py,
 allauth's login and sign-up) on the address nginx saw.
 
 The chain is checked with the deployment's own files: the proxy headers that
@@ -32,8 +32,8 @@ from gunicorn.http.parser import RequestParser
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 
-from config import ratelimit
 from config import wsgi as linli_wsgi
+from core import ratelimit
 from tests.core.test_security import production_settings  # noqa: F401
 
 DEPLOY = django_settings.BASE_DIR / "site" / "deploy"

@@ -1,4 +1,4 @@
-"""The installable web app (config/pwa.py): manifest, icons, service worker, offline page, CSP."""
+"""The installable web app (core/pwa.py): manifest, icons, service worker, offline page, CSP."""
 
 import json
 import re
@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import translation
 from PIL import Image
 
-from config import pwa
+from core import pwa
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,10 @@
-"""A general ceiling on every write (config/ratelimit.py): 429 with Retry-After, per person, per
+"""A general ceiling on every write (core/ratelimit.py): 429 with Retry-After, per person, per
 app session and per address."""
 
 import pytest
 
-from config import ratelimit
-from config.errors import RateLimited
+from core import ratelimit
+from core.errors import RateLimited
 from tests.teams.conftest import client_for, make_task, world  # noqa: F401
 
 

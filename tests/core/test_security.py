@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 
-from config import csp
+from core import csp
 from tests.deliberation.conftest import client_for, make_proposal, world  # noqa: F401
 from tests.teams.conftest import make_task
 
@@ -240,7 +240,7 @@ def test_production_settings_are_secure(production_settings):
     assert s.SECURE_SSL_REDIRECT is True
     assert s.SECURE_CONTENT_TYPE_NOSNIFF is True
     assert s.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
-    assert "config.csp.ContentSecurityPolicyMiddleware" in s.MIDDLEWARE
+    assert "core.csp.ContentSecurityPolicyMiddleware" in s.MIDDLEWARE
 
 
 def test_production_refuses_to_start_without_a_secret(monkeypatch):

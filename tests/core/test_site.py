@@ -83,7 +83,7 @@ def test_the_redis_cache_is_django_redis_failing_safe(monkeypatch):
         assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
         # Fail-safe: an unreachable Redis is a cache miss, found out within a second.
         assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
-        assert cache["OPTIONS"]["CLIENT_CLASS"] == "config.cache.FailOpenClient"
+        assert cache["OPTIONS"]["CLIENT_CLASS"] == "core.cache.FailOpenClient"
         assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] <= 1
         assert cache["OPTIONS"]["SOCKET_TIMEOUT"] <= 1
         assert reloaded.RATELIMIT_FAIL_OPEN is True

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from config.api import SessionTokenStrategy
+from core.api import SessionTokenStrategy
 
 PASSWORD = "pw-123456-token"
 

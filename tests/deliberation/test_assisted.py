@@ -5,7 +5,7 @@ from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from communities.services import sync_staff_access
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from deliberation import permissions as perms
 from deliberation import services
 from deliberation.models import Follow, Proposal

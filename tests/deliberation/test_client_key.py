@@ -1,4 +1,4 @@
-"""A proposal written offline is filed once: `client_key` (config/drafts.py) in the service,
+"""A proposal written offline is filed once: `client_key` (core/drafts.py) in the service,
 the API and the propose page."""
 
 import json

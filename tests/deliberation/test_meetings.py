@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from deliberation import services
 from deliberation.models import AgendaItem, Meeting
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.services import sync_staff_access
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from deliberation import permissions as perms
 from deliberation import services
 from deliberation.models import Comment

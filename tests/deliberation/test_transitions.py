@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from deliberation import permissions as perms
 from deliberation import services
 from deliberation.models import Proposal

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import ModelLogEntry
 
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from deliberation import services
 from deliberation.models import Vote
 from live.models import Event

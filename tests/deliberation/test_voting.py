@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from deliberation import services
 from deliberation.models import Council, Proposal, Vote
 from live.models import Event

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from communities import services as community_services
-from config.api import SessionTokenStrategy
+from core.api import SessionTokenStrategy
 from core.inputs import MESSAGE, has_control_characters
 from deliberation import services as council_services
 from deliberation.models import Comment

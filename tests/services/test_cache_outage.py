@@ -12,7 +12,7 @@ import time
 import pytest
 from django.core.cache import caches
 
-from config import ratelimit
+from core import ratelimit
 
 # An operation on a stopped Redis on this machine is refused at once; well within the socket
 # timeouts, which are what an unreachable host would cost.

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from communities.models import Community, Membership
-from config.errors import Conflict
+from core.errors import Conflict
 from live.models import Event
 from teams import services
 from teams.models import Skill, Task, Team, TeamMembership

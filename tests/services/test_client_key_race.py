@@ -2,7 +2,7 @@
 
 Every sender misses the look-up (they all start before any row exists); the unique constraint
 on (person, client_key) lets one insert through and the others get the winner's record
-(config/drafts.py FiledOnce)."""
+(core/drafts.py FiledOnce)."""
 
 import threading
 import uuid

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from config.errors import Conflict
+from core.errors import Conflict
 from deliberation import services
 from deliberation.models import Proposal
 from teams.models import Task

@@ -406,7 +406,7 @@ def test_server_error_handler_gives_503_for_database_errors_only(rf):
     from django.urls import get_resolver
     from django.utils import translation
 
-    from config.middleware import server_error
+    from core.middleware import server_error
 
     assert get_resolver().resolve_error_handler(500) is server_error
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from communities.services import sync_staff_access
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from live.models import Event
 from teams import permissions as perms
 from teams import services

@@ -11,7 +11,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from live.models import Event
 from teams import services
 from teams.models import ServiceRecord, Task, approved_hours, star_level, volunteer_star_level

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from live.models import Event
 from teams import services
 from teams.models import TeamMembership

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from live.models import Event
 from teams import permissions as perms
 from teams import services

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.services import sync_staff_access
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from teams import permissions as perms
 from teams import services
 from teams.models import Need, ServiceRecord, Task, TeamMembership

@@ -7,7 +7,7 @@ Roles: anonymous, resident, pending resident, other community's resident, team m
 import pytest
 from django.utils import timezone
 
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from teams import permissions as perms
 from teams import services
 from teams.models import Need, ServiceRecord, TeamMembership

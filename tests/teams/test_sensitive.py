@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.urls import reverse
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from live import topics
 from live.models import Event
 from teams import permissions as perms

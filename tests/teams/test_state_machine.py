@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from config.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from live.models import Event
 from teams import services
 from teams.models import Task

@@ -6,7 +6,7 @@
  * 2. A form marked data-offline-draft="proposal" or "need" keeps what is being written in
  *    localStorage ("linli.drafts"), saved on every input, restored when the form is opened again,
  *    and carries a hidden client_key (a UUID per draft) so that however often it is sent, the
- *    server files it once (config/drafts.py).
+ *    server files it once (core/drafts.py).
  * 3. Sending: offline, the draft is queued and the page says it will be sent when the connection
  *    returns; online, the form is sent as usual and the draft waits in the queue until the server
  *    confirms. The queue is sent through the JSON API (session + CSRF header) on the `online`

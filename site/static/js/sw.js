@@ -1,4 +1,4 @@
-/* Linli service worker, served at /sw.js by config/pwa.py (which fills in the version and the
+/* Linli service worker, served at /sw.js by core/pwa.py (which fills in the version and the
  * list of files to precache).
  *
  * - Static files (/static/...): cache first; their names change with their content in

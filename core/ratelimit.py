@@ -2,7 +2,7 @@
 
 `hit(key=..., limit=(count, seconds))` counts one use of `key` in django-ratelimit's cache (the
 default cache: Redis when REDIS_URL is set, so every server process shares the count) and raises
-config.errors.RateLimited with retry_after once the window is used up. Apps with finer limits
+core.errors.RateLimited with retry_after once the window is used up. Apps with finer limits
 (deliberation's DELIBERATION_RATE_LIMITS, allauth's ACCOUNT_RATE_LIMITS) keep them;
 WriteRateLimitMiddleware adds a general ceiling on every POST/PUT/PATCH/DELETE of the site and
 the API, so a write endpoint without a limit of its own cannot be hammered:
@@ -27,7 +27,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
 
-from config.errors import RateLimited
+from core.errors import RateLimited
 
 DEFAULT_WRITE_RATE_LIMITS = {
     "user": (120, 60),

@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 
 
 def apply_errors(form, exc: ValidationError) -> None:
