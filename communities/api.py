@@ -3,10 +3,10 @@
 from typing import Literal
 
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from core import ids
 from core.api import anyone
 from core.inputs import CleanStr
 
@@ -15,7 +15,6 @@ from .models import Community, Membership
 
 router = Router(tags=["communities"])
 
-MAX_ID = 2**63 - 1
 RESIDENT_ROLES = (Membership.Role.RESIDENT, Membership.Role.REPRESENTATIVE)
 RoleName = Literal["resident", "representative", "staff"]
 
@@ -82,8 +81,7 @@ class RejectIn(Schema):
 
 
 def _get(queryset, pk):
-    if not 0 < pk <= MAX_ID:
-        raise Http404
+    ids.require_in_range(pk)
     return get_object_or_404(queryset, pk=pk)
 
 

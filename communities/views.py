@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.pages import apply_error, next_url
 
 from . import permissions, services
 from .forms import JoinForm, RejectForm, VerifyForm
@@ -48,27 +48,6 @@ def _staffed_ids(user) -> set:
     if user.is_superuser:
         return {"*"}
     return set(permissions.staffed_communities(user).values_list("pk", flat=True))
-
-
-def _error_message(request, exc):
-    if isinstance(exc, ServiceError):
-        messages.error(request, str(exc.detail))
-    else:
-        messages.error(request, " ".join(str(m) for m in exc.messages))
-
-
-def _next_url(request, fallback):
-    target = request.POST.get("next") or request.GET.get("next")
-    # A path of this site only: redirect() would take "abc" for a view name (NoReverseMatch).
-    if (
-        target
-        and target.startswith("/")
-        and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return target
-    return fallback
 
 
 def community_list(request):
@@ -149,7 +128,7 @@ def community_join(request, pk):
             user=request.user, community=community, note=form.cleaned_data["note"]
         )
     except (ServiceError, ValidationError) as exc:
-        _error_message(request, exc)
+        apply_error(request, exc)
     else:
         if membership.is_verified:
             messages.info(request, _("You are already a verified member of this community."))
@@ -201,14 +180,14 @@ def _decide(request, pk, form_class, action):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(_next_url(request, fallback))
+        return redirect(next_url(request, fallback))
     try:
         action(membership, form.cleaned_data)
     except (ServiceError, ValidationError) as exc:
-        _error_message(request, exc)
+        apply_error(request, exc)
         if not permissions.is_staff_of(request.user, membership.community):
             return redirect(membership.community)
-    return redirect(_next_url(request, fallback))
+    return redirect(next_url(request, fallback))
 
 
 @login_required

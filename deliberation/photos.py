@@ -4,8 +4,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
+from core import ids
 from core.private_media import private_file_response
-from teams.photos import MAX_ID, photo_reader
+from teams.photos import photo_reader
 
 from .models import ProposalPhoto
 from .permissions import can_view_proposal
@@ -15,8 +16,7 @@ from .permissions import can_view_proposal
 def proposal_photo(request, pk: int):
     """A proposal's photo, to whoever may see the proposal now (else 404): drafts to their
     author and staff, hidden ones to staff. A rendition unless `?size=original`."""
-    if pk > MAX_ID:
-        raise Http404
+    ids.require_in_range(pk)
     photo = get_object_or_404(
         ProposalPhoto.objects.select_related("proposal__council__community"), pk=pk
     )

@@ -9,13 +9,13 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema
 
+from core import ids
+
 from .models import Event
 from .topics import as_seen_now, event_label, topic_for
 from .views import event_text, event_url
 
 router = Router(tags=["notifications"])
-
-MAX_ID = 2**63 - 1
 
 
 class NotificationOut(Schema):
@@ -33,7 +33,7 @@ class NotificationPage(Schema):
 
 
 class NotificationFilters(Schema):
-    before: int | None = Field(None, ge=1, le=MAX_ID, description="Only events older than it")
+    before: int | None = Field(None, ge=1, le=ids.MAX_ID, description="Only events older than it")
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -72,6 +72,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.session_tokens import user_for_session_token
+from core import ids
 
 from . import topics
 from .hub import get_hub
@@ -84,8 +85,6 @@ logger = logging.getLogger(__name__)
 #: How many sent event ids a connection remembers; beyond it the oldest half is forgotten
 #: and everything at or below the forgotten ids counts as sent.
 SENT_MEMORY = 2048
-#: The largest id a client may name in `since` (the range of a 64-bit signed integer).
-MAX_ID = 2**63 - 1
 
 
 def replay_events(
@@ -129,7 +128,7 @@ def _next_check() -> float:
 
 def _valid_since(since) -> bool:
     return since is None or (
-        isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= MAX_ID
+        isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= ids.MAX_ID
     )
 
 

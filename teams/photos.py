@@ -5,13 +5,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
+from core import ids
 from core.api import anyone
 from core.private_media import private_file_response
 
 from .models import TaskUpdate
 from .permissions import can_see_task_details
-
-MAX_ID = 2**63 - 1
 
 
 def photo_reader(request):
@@ -23,8 +22,7 @@ def photo_reader(request):
 def task_update_photo(request, pk: int):
     """The photo of an update, to whoever may see the task's details now (else 404): a task
     may have become sensitive since. A rendition unless `?size=original`."""
-    if pk > MAX_ID:
-        raise Http404
+    ids.require_in_range(pk)
     update = get_object_or_404(TaskUpdate.objects.select_related("task"), pk=pk)
     if not update.photo or not can_see_task_details(photo_reader(request), update.task):
         raise Http404
