@@ -5,7 +5,6 @@ ids that do not exist. Lists cost a constant number of queries.
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
@@ -13,13 +12,14 @@ from ninja.files import UploadedFile
 
 from communities.models import Community
 from communities.permissions import is_staff_of
+from core import ids
 from core.api import anyone
 from core.errors import NotAllowed
 from core.inputs import CleanStr
 
 from . import permissions as perms
-from . import services
-from .models import Comment, Council, Follow, Meeting, Proposal, Vote
+from . import selectors, services
+from .models import Comment, Meeting, Proposal
 from .schemas import (
     CategorySlug,
     CommentIn,
@@ -43,38 +43,33 @@ from .schemas import (
     VoteOut,
     VotingIn,
 )
+from .tally import Tally
 
 router = Router(tags=["council"])
-
-MAX_ID = 2**63 - 1
 
 
 def _active_user(pk: int, *, field: str):
     """An active user by id, or a 400 on `field` (never a 500 for an out-of-range id)."""
     from django.contrib.auth import get_user_model
 
-    person = get_user_model().objects.filter(pk=min(max(pk, 0), MAX_ID), is_active=True).first()
+    person = get_user_model().objects.filter(pk=ids.clamp(pk), is_active=True).first()
     if person is None:
         raise ValidationError({field: _("Unknown person.")})
     return person
 
 
 def _get(queryset, pk: int):
-    if not isinstance(pk, int) or pk < 1 or pk > MAX_ID:
-        raise Http404
+    ids.require_in_range(pk)
     try:
         return queryset.get(pk=pk)
     except queryset.model.DoesNotExist:
         raise Http404 from None
 
 
-def _proposals():
-    return Proposal.objects.select_related("council__community", "author", "task__team")
-
-
 def _visible_proposal(request, pk: int) -> Proposal:
-    proposal = _get(_proposals(), pk)
-    if not perms.can_view_proposal(request.user, proposal):
+    ids.require_in_range(pk)
+    proposal = selectors.visible_proposal(viewer=request.user, pk=pk)
+    if proposal is None:
         raise Http404
     return proposal
 
@@ -91,45 +86,16 @@ def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
     return limit, offset
 
 
-def _running_tallies(proposal_ids) -> dict[int, dict]:
-    """{proposal_id: tally dict} from the vote rows, one grouped query for many proposals."""
-    result: dict[int, dict] = {}
-    rows = (
-        Vote.objects.filter(proposal_id__in=proposal_ids)
-        .values_list("proposal_id", "choice")
-        .annotate(n=Count("id"))
-        .values_list("proposal_id", "choice", "n")
-    )
-    for proposal_id, choice, n in rows:
-        entry = result.setdefault(proposal_id, {"support": 0, "oppose": 0, "abstain": 0})
-        entry[choice] = n
-    for entry in result.values():
-        entry["total"] = entry["support"] + entry["oppose"] + entry["abstain"]
-    return result
-
-
-def _tally(proposal: Proposal, running: dict | None, staff: bool) -> dict | None:
-    zero = {"support": 0, "oppose": 0, "abstain": 0, "total": 0}
-    if proposal.status == Proposal.Status.VOTING:
-        if proposal.council.hide_tally and not staff:
-            return None
-        return running or zero
-    if proposal.status in Proposal.DECIDED:
-        if proposal.final_support is not None:
-            support, oppose = proposal.final_support, proposal.final_oppose or 0
-            abstain = proposal.final_abstain or 0
-            return {
-                "support": support,
-                "oppose": oppose,
-                "abstain": abstain,
-                "total": support + oppose + abstain,
-            }
-        return running or zero
-    return None
+def _tally(proposal: Proposal, running: Tally | None, staff: bool) -> dict | None:
+    tally = selectors.shown_tally(proposal, running=running, staff=staff)
+    if tally is None and proposal.status in Proposal.DECIDED:
+        # A decision without recorded counts: the API has always answered zeros there.
+        tally = Tally()
+    return tally.as_dict() if tally is not None else None
 
 
 def proposal_out(
-    proposal: Proposal, *, user, staff: bool, running: dict | None, comments_count: int
+    proposal: Proposal, *, user, staff: bool, running: Tally | None, comments_count: int
 ) -> dict:
     author_or_staff = staff or perms.is_author(user, proposal)
     community = proposal.council.community
@@ -170,28 +136,21 @@ def proposal_out(
 
 def _detail(request, proposal: Proposal, status: int = 200):
     user = request.user
-    proposal = _get(_proposals().prefetch_related("photos"), proposal.pk)
+    proposal = _get(selectors.proposals(photos=True), proposal.pk)
     staff = perms.is_council_staff(user, proposal)
-    running = services.count_votes(proposal).as_dict() if proposal.status == "voting" else None
-    comments = Comment.objects.filter(proposal=proposal, hidden=False).count()
+    running = services.count_votes(proposal) if proposal.status == "voting" else None
+    comments = selectors.comment_counts(proposal_ids=[proposal.pk]).get(proposal.pk, 0)
     data = proposal_out(proposal, user=user, staff=staff, running=running, comments_count=comments)
     signed_in = getattr(user, "is_authenticated", False)
     my_vote = None
     following = False
     if signed_in:
-        my_vote = (
-            Vote.objects.filter(proposal=proposal, voter=user)
-            .values_list("choice", flat=True)
-            .first()
-        )
-        following = Follow.objects.filter(proposal=proposal, user=user).exists()
+        vote = selectors.vote_of(voter=user, proposal=proposal)
+        my_vote = vote.choice if vote is not None else None
+        following = selectors.is_following(user=user, proposal=proposal)
     eligible = None
     if staff or proposal.is_decided:
-        eligible = (
-            proposal.final_eligible
-            if proposal.final_eligible is not None
-            else perms.eligible_voter_count(proposal.council)
-        )
+        eligible = selectors.eligible_count(proposal)
     data.update(
         my_vote=my_vote,
         following=following,
@@ -237,38 +196,26 @@ def list_proposals(request, community_id: int, filters: Query[ProposalFilters]):
     community = _get(Community.objects.all(), community_id)
     limit, offset = _page_bounds(filters.limit, filters.offset)
     user = request.user
-    staff = is_staff_of(user, community) if getattr(user, "is_authenticated", False) else False
-    qs = Proposal.objects.filter(council__community=community)
-    if not staff:
-        qs = qs.filter(perms.visible_proposals_q(user))
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.category:
-        qs = qs.filter(category=filters.category)
-    if filters.mine:
-        if not getattr(user, "is_authenticated", False):
-            return {"items": [], "count": 0}
-        qs = qs.filter(author=user)
+    signed_in = getattr(user, "is_authenticated", False)
+    staff = is_staff_of(user, community) if signed_in else False
+    if filters.mine and not signed_in:
+        return {"items": [], "count": 0}
+    term = ""
     if filters.q:
         term = services.clean_text(filters.q, field="q", max_length=100, required=False)
-        if term:
-            qs = qs.filter(
-                Q(title__icontains=term) | Q(body__icontains=term) | Q(location__icontains=term)
-            )
+    qs = selectors.proposal_list(
+        viewer=user,
+        staff=staff,
+        community=community,
+        statuses=[filters.status] if filters.status else None,
+        category=filters.category or "",
+        author=user if filters.mine else None,
+        term=term,
+    )
     count = qs.count()
-    page = list(
-        qs.select_related("council__community", "author", "task__team")
-        .prefetch_related("photos")
-        .order_by("-created_at", "-id")[offset : offset + limit]
-    )
-    ids = [p.pk for p in page]
-    running = _running_tallies([p.pk for p in page if p.status == "voting"])
-    comment_counts = dict(
-        Comment.objects.filter(proposal_id__in=ids, hidden=False)
-        .values_list("proposal_id")
-        .annotate(n=Count("id"))
-        .values_list("proposal_id", "n")
-    )
+    page = list(selectors.proposal_page(qs)[offset : offset + limit])
+    running = selectors.tallies_for(proposal_ids=[p.pk for p in page if p.status == "voting"])
+    comment_counts = selectors.comment_counts(proposal_ids=[p.pk for p in page])
     items = [
         proposal_out(
             p,
@@ -462,16 +409,11 @@ def list_comments(request, proposal_id: int, limit: int = 50, offset: int = 0):
     limit, offset = _page_bounds(limit, offset)
     user = request.user
     staff = perms.is_council_staff(user, proposal)
-    qs = Comment.objects.filter(proposal=proposal).select_related("author")
-    if not staff:
-        mine = Q(author=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
-        qs = qs.filter(Q(hidden=False) | mine)
-    top = qs.filter(parent__isnull=True)
+    qs = selectors.visible_comments(viewer=user, proposal=proposal, staff=staff)
+    top = selectors.top_level(qs)
     count = top.count()
-    threads = list(top.order_by("created_at", "id")[offset : offset + limit])
-    replies: dict[int, list] = {}
-    for reply in qs.filter(parent_id__in=[c.pk for c in threads]).order_by("created_at", "id"):
-        replies.setdefault(reply.parent_id, []).append(reply)
+    threads = list(top[offset : offset + limit])
+    replies = selectors.replies_by_thread(qs, threads=threads)
     uid = getattr(user, "pk", None)
     items = []
     for comment in threads:
@@ -493,10 +435,8 @@ def add_comment(request, proposal_id: int, payload: CommentIn):
     proposal = _visible_proposal(request, proposal_id)
     parent = None
     if payload.parent is not None:
-        parent = Comment.objects.filter(
-            pk=min(max(payload.parent, 0), MAX_ID), proposal=proposal
-        ).first()
-        if parent is None or not perms.can_view_comment(request.user, parent):
+        parent = selectors.reply_parent(viewer=request.user, proposal=proposal, pk=payload.parent)
+        if parent is None:
             raise ValidationError({"parent": _("Reply to a comment of this proposal.")})
     comment = services.add_comment(
         actor=request.user, proposal=proposal, body=payload.body, parent=parent
@@ -505,12 +445,9 @@ def add_comment(request, proposal_id: int, payload: CommentIn):
 
 
 def _visible_comment(request, comment_id: int) -> Comment:
-    comment = _get(
-        Comment.objects.select_related("author", "proposal__council__community"), comment_id
-    )
-    if not perms.can_view_proposal(request.user, comment.proposal):
-        raise Http404
-    if not perms.can_view_comment(request.user, comment):
+    ids.require_in_range(comment_id)
+    comment = selectors.visible_comment(viewer=request.user, pk=comment_id)
+    if comment is None:
         raise Http404
     return comment
 
@@ -565,16 +502,15 @@ def open_voting(request, proposal_id: int, payload: VotingIn | None = None):
 def vote(request, proposal_id: int, payload: VoteIn):
     # Only what voting reads (the council's rules, the proposal's state and title): the hot
     # write path. The community is read lazily, by the staff checks only.
-    if proposal_id < 1 or proposal_id > MAX_ID:
-        raise Http404
-    proposal = services.proposal_for_voting(proposal_id)
+    ids.require_in_range(proposal_id)
+    proposal = selectors.proposal_for_voting(proposal_id)
     if proposal is None or not perms.can_view_proposal(request.user, proposal):
         raise Http404
     voter = None
     if payload.voter is not None:
         from django.contrib.auth import get_user_model
 
-        voter = get_user_model().objects.filter(pk=min(max(payload.voter, 0), MAX_ID)).first()
+        voter = get_user_model().objects.filter(pk=ids.clamp(payload.voter)).first()
         if voter is None:
             raise ValidationError({"voter": _("Unknown person.")})
     row = services.cast_vote(
@@ -613,7 +549,7 @@ def decide(request, proposal_id: int, payload: DecisionIn | None = None):
 )
 def get_council(request, community_id: int):
     community = _get(Community.objects.all(), community_id)
-    council = Council.objects.filter(community=community).first()
+    council = selectors.council_of(community)
     if council is None:
         raise Http404
     return {
@@ -654,12 +590,8 @@ def meeting_out(meeting: Meeting, *, visible_ids: set[int] | None) -> dict:
 def _agenda_visibility(user, community: Community, meetings) -> set[int] | None:
     if is_staff_of(user, community) if getattr(user, "is_authenticated", False) else False:
         return None
-    ids = {item.proposal_id for m in meetings for item in m.items.all()}
-    return set(
-        Proposal.objects.filter(pk__in=ids)
-        .filter(perms.visible_proposals_q(user))
-        .values_list("pk", flat=True)
-    )
+    agenda = {item.proposal_id for m in meetings for item in m.items.all()}
+    return selectors.visible_proposal_ids(viewer=user, proposal_ids=agenda)
 
 
 @router.get(

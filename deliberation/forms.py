@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import ids
 from core.drafts import parse_client_key
 from core.inputs import CleanInputMixin
 
@@ -49,21 +50,13 @@ class MultiplePhotoField(forms.FileField):
         return files
 
 
-MAX_ID = 2**63 - 1
-
-
-def _id_in_range(value) -> bool:
-    text = str(value).strip()
-    return text.isdigit() and 1 <= int(text) <= MAX_ID
-
-
 class IdChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField that refuses ids no database column can hold (never a 500)."""
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        if not _id_in_range(value):
+        if not ids.in_range(value):
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
@@ -73,7 +66,7 @@ class IdChoiceField(forms.ModelChoiceField):
 class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         for item in value:
-            if not _id_in_range(item):
+            if not ids.in_range(item):
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"],
                     code="invalid_pk_value",
@@ -162,7 +155,7 @@ class CommentForm(CleanInputMixin, forms.Form):
         label=_("Your comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
     parent = forms.IntegerField(
-        required=False, widget=forms.HiddenInput, min_value=1, max_value=MAX_ID
+        required=False, widget=forms.HiddenInput, min_value=1, max_value=ids.MAX_ID
     )
 
 
@@ -284,7 +277,7 @@ class MinutesForm(CleanInputMixin, forms.Form):
 
 
 class MeetingDecisionForm(CleanInputMixin, forms.Form):
-    proposal = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
+    proposal = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=ids.MAX_ID)
     decision = forms.CharField(
         label=_("Decision taken"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -8,8 +8,7 @@ said when it was published. "proposal.hidden" makes the proposal's followers che
 
 from live import topics
 
-from . import permissions as perms
-from .models import Proposal
+from . import selectors
 
 
 def _proposal_id(event) -> int | None:
@@ -24,12 +23,8 @@ def _proposal_id(event) -> int | None:
 
 def read_proposal_events(user, events) -> list:
     """proposal.* events as `user` may see them now: one query for any number of events."""
-    ids = {_proposal_id(event) for event in events} - {None}
-    visible = set(
-        Proposal.objects.filter(pk__in=ids)
-        .filter(perms.visible_proposals_q(user))
-        .values_list("pk", flat=True)
-    )
+    named = {_proposal_id(event) for event in events} - {None}
+    visible = selectors.visible_proposal_ids(viewer=user, proposal_ids=named)
     return [event.data if _proposal_id(event) in visible else None for event in events]
 
 

@@ -6,33 +6,30 @@ with a redirect; errors come back as form errors or messages. Proposals a person
 answer 404, like ids that do not exist.
 """
 
-import math
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_signed_in
-from communities.models import Community, Membership
-from communities.permissions import is_staff_of
-from core.errors import RateLimited, ServiceError
+from communities.models import Community
+from core import ids
+from core.errors import ServiceError
+from core.pages import apply_error, error_status, next_url, with_retry_after
 from live.models import Event
 from live.topics import event_labels
 
 from . import permissions as perms
-from . import services
+from . import selectors, services
 from .forms import (
     AssistedVoteForm,
     AttendanceForm,
@@ -50,21 +47,12 @@ from .forms import (
     SearchForm,
     VoteForm,
 )
-from .models import AgendaItem, Comment, Council, Follow, Meeting, Proposal, ProposalPhoto, Vote
+from .models import Comment, Council, Meeting, Proposal, ProposalPhoto, Vote
 
 PAGE_SIZE = 20
 COMMENTS_PAGE_SIZE = 50
-MAX_ID = 2**63 - 1
 
-# Tabs of the council page: slug -> statuses (None: every status).
-TABS = {
-    "all": None,
-    "discussion": ("discussion",),
-    "voting": ("voting",),
-    "decided": ("accepted", "rejected"),
-    "withdrawn": ("withdrawn",),
-    "review": ("draft", "submitted"),
-}
+TABS = selectors.TABS
 
 
 def tab_labels() -> dict[str, str]:
@@ -79,57 +67,6 @@ def tab_labels() -> dict[str, str]:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _next_url(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    # A path of this site only: redirect() would take "abc" for a view name (NoReverseMatch).
-    if (
-        target
-        and target.startswith("/")
-        and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return target
-    return fallback
-
-
-def _rate_message(exc: RateLimited) -> str:
-    wait = int(getattr(exc, "retry_after", 60) or 60)
-    if wait >= 120:
-        minutes = math.ceil(wait / 60)
-        when = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
-    else:
-        when = ngettext("%(n)d second", "%(n)d seconds", wait) % {"n": wait}
-    return _("You are doing this too often. Please try again in %(when)s.") % {"when": when}
-
-
-def _apply_error(request, exc, form=None) -> None:
-    """Show a service error: field errors on the form where it has the field, else a message."""
-    if isinstance(exc, RateLimited):
-        messages.error(request, _rate_message(exc))
-        return
-    if isinstance(exc, ServiceError):
-        messages.error(request, str(exc.detail))
-        return
-    if form is not None and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-        return
-    messages.error(request, " ".join(str(m) for m in exc.messages))
-
-
-def _error_status(exc) -> int:
-    return exc.status if isinstance(exc, ServiceError) else 400
-
-
-def _with_retry_after(response, exc):
-    if isinstance(exc, RateLimited):
-        response["Retry-After"] = str(int(exc.retry_after))
-    return response
 
 
 def _not_allowed(request, message: str, *, community=None, status: int = 403):
@@ -147,8 +84,7 @@ def _id(value) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise Http404 from None
-    if number < 1 or number > MAX_ID:
-        raise Http404
+    ids.require_in_range(number)
     return number
 
 
@@ -159,89 +95,36 @@ def _since(topic: str) -> int:
     )
 
 
-def _running_tallies(proposal_ids) -> dict[int, dict]:
-    """{proposal id: tally} from the vote rows: one grouped query for a page of proposals."""
-    result: dict[int, dict] = {}
-    if not proposal_ids:
-        return result
-    rows = (
-        Vote.objects.filter(proposal_id__in=proposal_ids)
-        .values_list("proposal_id", "choice")
-        .annotate(n=Count("id"))
-        .values_list("proposal_id", "choice", "n")
-    )
-    for proposal_id, choice, n in rows:
-        entry = result.setdefault(proposal_id, {"support": 0, "oppose": 0, "abstain": 0})
-        entry[choice] = n
-    for entry in result.values():
-        entry["total"] = entry["support"] + entry["oppose"] + entry["abstain"]
-    return result
-
-
-def _final_tally(proposal: Proposal) -> dict | None:
-    if proposal.final_support is None:
-        return None
-    support, oppose = proposal.final_support, proposal.final_oppose or 0
-    abstain = proposal.final_abstain or 0
-    return {
-        "support": support,
-        "oppose": oppose,
-        "abstain": abstain,
-        "total": support + oppose + abstain,
-    }
-
-
-def _comment_counts(proposal_ids) -> dict[int, int]:
-    if not proposal_ids:
-        return {}
-    return dict(
-        Comment.objects.filter(proposal_id__in=proposal_ids, hidden=False)
-        .values_list("proposal_id")
-        .annotate(n=Count("id"))
-        .values_list("proposal_id", "n")
-    )
-
-
-def _decorate(proposals, *, staff: bool, hide_tally: dict[int, bool]) -> list:
-    """Set `tally` and `comments_count` on a page of proposals (two queries)."""
+def _decorate(proposals, *, staff: bool) -> list:
+    """Set `tally` and `comments_count` on a page of proposals with their councils (two
+    queries)."""
     proposals = list(proposals)
-    voting = [
+    shown = [
         p.pk
         for p in proposals
-        if p.status == "voting" and (staff or not hide_tally.get(p.council_id, False))
+        if p.status == "voting" and selectors.running_tally_shown(p, staff=staff)
     ]
-    running = _running_tallies(voting)
-    counts = _comment_counts([p.pk for p in proposals])
-    zero = {"support": 0, "oppose": 0, "abstain": 0, "total": 0}
+    running = selectors.tallies_for(proposal_ids=shown)
+    counts = selectors.comment_counts(proposal_ids=[p.pk for p in proposals])
     for p in proposals:
         p.comments_count = counts.get(p.pk, 0)
-        if p.status == "voting":
-            p.tally = running.get(p.pk, zero) if p.pk in voting else None
-        elif p.status in Proposal.DECIDED:
-            p.tally = _final_tally(p)
-        else:
-            p.tally = None
+        p.tally = _as_dict(selectors.shown_tally(p, running=running.get(p.pk), staff=staff))
     return proposals
+
+
+def _as_dict(tally) -> dict | None:
+    return tally.as_dict() if tally is not None else None
 
 
 def _get_community(community_id) -> Community:
     return get_object_or_404(Community, pk=_id(community_id))
 
 
-def _get_council(community: Community) -> Council | None:
-    return Council.objects.filter(community=community).first()
-
-
-def _proposals():
-    return Proposal.objects.select_related(
-        "council__community", "author", "task__team", "hidden_by", "recorded_by"
-    )
-
-
 def _get_proposal(request, pk, *, photos: bool = False) -> Proposal:
-    qs = _proposals().prefetch_related("photos") if photos else _proposals()
-    proposal = qs.filter(pk=_id(pk)).first()
-    if proposal is None or not perms.can_view_proposal(request.user, proposal):
+    proposal = selectors.visible_proposal(
+        viewer=request.user, pk=_id(pk), photos=photos, moderation=True
+    )
+    if proposal is None:
         raise Http404
     return proposal
 
@@ -260,7 +143,7 @@ def council_index(request):
 def council(request, community_id):
     """A community's council: its rules and proposals by status, filtered and searchable."""
     community = _get_community(community_id)
-    council = _get_council(community)
+    council = selectors.council_of(community)
     user = request.user
     if council is None:
         return render(
@@ -268,31 +151,16 @@ def council(request, community_id):
             "deliberation/council.html",
             {"community": community, "council": None},
         )
-    staff = is_signed_in(user) and is_staff_of(user, community)
-    base = Proposal.objects.filter(council=council)
-    if not staff:
-        base = base.filter(perms.visible_proposals_q(user))
-
+    staff = perms.is_council_staff(user, community)
     form = SearchForm(request.GET or None)
     term, category = "", ""
     if form.is_valid():
         term = form.cleaned_data["q"].strip()
         category = form.cleaned_data["category"]
-    if term:
-        base = base.filter(
-            Q(title__icontains=term) | Q(body__icontains=term) | Q(location__icontains=term)
-        )
-    if category:
-        base = base.filter(category=category)
-
-    counts = base.aggregate(
-        all=Count("id"),
-        **{
-            slug: Count("id", filter=Q(status__in=statuses))
-            for slug, statuses in TABS.items()
-            if statuses
-        },
+    base = selectors.proposal_list(
+        viewer=user, staff=staff, council=council, category=category, term=term
     )
+    counts = selectors.tab_counts(base)
     tab = request.GET.get("status", "all")
     if tab not in TABS:
         tab = "all"
@@ -303,14 +171,12 @@ def council(request, community_id):
         if slug in ("all", "discussion", "voting", "decided") or counts[slug] or slug == tab
     ]
     qs = base if TABS[tab] is None else base.filter(status__in=TABS[tab])
-    order = ("voting_closes_at", "-id") if tab == "voting" else ("-created_at", "-id")
-    qs = qs.select_related("author", "task__team").prefetch_related("photos").order_by(*order)
+    qs = selectors.proposal_page(qs, closing_first=tab == "voting", with_council=False)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    proposals = _decorate(
-        page.object_list, staff=staff, hide_tally={council.pk: council.hide_tally}
-    )
+    proposals = list(page.object_list)
     for p in proposals:
         p.council = council
+    proposals = _decorate(proposals, staff=staff)
 
     query = request.GET.copy()
     query.pop("page", None)
@@ -341,18 +207,14 @@ def council(request, community_id):
 def _threads(request, proposal: Proposal, *, staff: bool):
     """Top-level comments (a page) with their replies, and how many comments one sees: four
     queries however many there are."""
-    user = request.user
-    qs = Comment.objects.filter(proposal=proposal).select_related("author", "hidden_by")
-    if not staff:
-        mine = Q(author_id=user.pk) if is_signed_in(user) else Q(pk__in=[])
-        qs = qs.filter(Q(hidden=False) | mine)
-    top = qs.filter(parent__isnull=True).order_by("created_at", "id")
-    page = Paginator(top, COMMENTS_PAGE_SIZE).get_page(request.GET.get("comments"))
+    qs = selectors.visible_comments(
+        viewer=request.user, proposal=proposal, staff=staff, moderation=True
+    )
+    page = Paginator(selectors.top_level(qs), COMMENTS_PAGE_SIZE).get_page(
+        request.GET.get("comments")
+    )
     threads = list(page.object_list)
-    replies: dict[int, list] = {}
-    if threads:
-        for reply in qs.filter(parent_id__in=[c.pk for c in threads]).order_by("created_at", "id"):
-            replies.setdefault(reply.parent_id, []).append(reply)
+    replies = selectors.replies_by_thread(qs, threads=threads)
     for comment in threads:
         comment.reply_list = replies.get(comment.pk, [])
     return page, threads, qs.count()
@@ -369,23 +231,18 @@ def _proposal_context(request, proposal: Proposal, **bound):
     photos = list(proposal.photos.all())
 
     # Tally: running while voting (unless hidden), the recorded count once decided.
-    tally = None
-    tally_hidden = False
-    if proposal.status == "voting":
-        if staff or not council.hide_tally:
-            tally = services.count_votes(proposal).as_dict()
-        else:
-            tally_hidden = True
-    elif proposal.status in Proposal.DECIDED:
-        tally = _final_tally(proposal)
+    voting = proposal.status == "voting"
+    tally_hidden = voting and not selectors.running_tally_shown(proposal, staff=staff)
+    running = services.count_votes(proposal) if voting and not tally_hidden else None
+    tally = _as_dict(selectors.shown_tally(proposal, running=running, staff=staff))
 
     my_vote = None
     following = False
     can_vote = False
     may_vote = False
     if signed_in:
-        my_vote = Vote.objects.filter(proposal=proposal, voter=user).first()
-        following = Follow.objects.filter(proposal=proposal, user=user).exists()
+        my_vote = selectors.vote_of(voter=user, proposal=proposal)
+        following = selectors.is_following(user=user, proposal=proposal)
         if proposal.status == "voting":
             may_vote = perms.may_vote(user, proposal)
             can_vote = may_vote and not proposal.hidden and proposal.voting_is_open(now)
@@ -436,10 +293,8 @@ def _proposal_context(request, proposal: Proposal, **bound):
     task = proposal.task
     task_visible = task is not None and _task_visible(user, task)
     eligible = None
-    if proposal.final_eligible is not None:
-        eligible = proposal.final_eligible
-    elif staff and proposal.status == "voting":
-        eligible = perms.eligible_voter_count(council)
+    if proposal.final_eligible is not None or (staff and voting):
+        eligible = selectors.eligible_count(proposal)
 
     return {
         "proposal": proposal,
@@ -509,7 +364,7 @@ def proposal_detail(request, pk):
 
 
 def _rerender(request, pk, status, **bound):
-    proposal = _proposals().prefetch_related("photos").get(pk=_id(pk))
+    proposal = selectors.proposals(photos=True, moderation=True).get(pk=_id(pk))
     context = _proposal_context(request, proposal, **bound)
     return render(request, "deliberation/proposal_detail.html", context, status=status)
 
@@ -527,14 +382,14 @@ def _proposal_action(request, pk, call, *, form=None, form_name=None, anchor="",
         try:
             message = call(proposal, form.cleaned_data if form is not None else {})
         except (ServiceError, ValidationError) as exc:
-            _apply_error(request, exc, form)
+            apply_error(request, exc, form)
             if form is None or not (keep or form.errors):
-                return redirect(_next_url(request, target))
-            response = _rerender(request, proposal.pk, _error_status(exc), **{form_name: form})
-            return _with_retry_after(response, exc)
+                return redirect(next_url(request, target))
+            response = _rerender(request, proposal.pk, error_status(exc), **{form_name: form})
+            return with_retry_after(response, exc)
         if message:
             messages.success(request, message)
-        return redirect(_next_url(request, target))
+        return redirect(next_url(request, target))
     return _rerender(request, proposal.pk, 400, **{form_name: form})
 
 
@@ -725,8 +580,10 @@ def proposal_comment(request, pk):
         return _rerender(request, proposal.pk, 400, **{form_name: bound_value})
     parent = None
     if form.cleaned_data.get("parent"):
-        parent = Comment.objects.filter(pk=form.cleaned_data["parent"], proposal=proposal).first()
-        if parent is None or not perms.can_view_comment(request.user, parent):
+        parent = selectors.reply_parent(
+            viewer=request.user, proposal=proposal, pk=form.cleaned_data["parent"]
+        )
+        if parent is None:
             # The thread is not on this page: show the text in the main comment form.
             form.add_error("body", _("Reply to a comment of this proposal."))
             return _rerender(request, proposal.pk, 400, comment_form=form)
@@ -735,9 +592,9 @@ def proposal_comment(request, pk):
             actor=request.user, proposal=proposal, body=form.cleaned_data["body"], parent=parent
         )
     except (ServiceError, ValidationError) as exc:
-        _apply_error(request, exc, form)
-        response = _rerender(request, proposal.pk, _error_status(exc), **{form_name: bound_value})
-        return _with_retry_after(response, exc)
+        apply_error(request, exc, form)
+        response = _rerender(request, proposal.pk, error_status(exc), **{form_name: bound_value})
+        return with_retry_after(response, exc)
     messages.success(
         request, _("Your reply was posted.") if parent else _("Your comment was posted.")
     )
@@ -748,14 +605,8 @@ def proposal_comment(request, pk):
 
 
 def _get_comment(request, pk) -> Comment:
-    comment = (
-        Comment.objects.select_related("author", "proposal__council__community")
-        .filter(pk=_id(pk))
-        .first()
-    )
-    if comment is None or not perms.can_view_proposal(request.user, comment.proposal):
-        raise Http404
-    if not perms.can_view_comment(request.user, comment):
+    comment = selectors.visible_comment(viewer=request.user, pk=_id(pk))
+    if comment is None:
         raise Http404
     return comment
 
@@ -771,7 +622,7 @@ def _comment_action(request, pk, call, form):
     try:
         message = call(comment, form.cleaned_data)
     except (ServiceError, ValidationError) as exc:
-        _apply_error(request, exc)
+        apply_error(request, exc)
     else:
         messages.success(request, message)
     return redirect(target)
@@ -817,7 +668,7 @@ def comment_report(request, pk):
 @login_required
 def proposal_create(request, community_id):
     community = _get_community(community_id)
-    council = _get_council(community)
+    council = selectors.council_of(community)
     if council is None:
         return _not_allowed(
             request,
@@ -880,15 +731,15 @@ def proposal_create(request, community_id):
                     on_behalf_of=data.get("on_behalf_of"),
                 )
             except (ServiceError, ValidationError) as exc:
-                _apply_error(request, exc, form)
-                status = _error_status(exc)
+                apply_error(request, exc, form)
+                status = error_status(exc)
                 response = render(
                     request,
                     "deliberation/proposal_form.html",
                     {"form": form, "community": community, "council": council},
                     status=status,
                 )
-                return _with_retry_after(response, exc)
+                return with_retry_after(response, exc)
             if data.get("on_behalf_of"):
                 messages.success(
                     request,
@@ -959,8 +810,8 @@ def proposal_edit(request, pk):
                             actor=request.user, proposal=proposal, files=data["photos"]
                         )
             except (ServiceError, ValidationError) as exc:
-                _apply_error(request, exc, form)
-                status = _error_status(exc)
+                apply_error(request, exc, form)
+                status = error_status(exc)
             else:
                 messages.success(request, _("Your changes are saved."))
                 return redirect(proposal)
@@ -982,23 +833,10 @@ def proposal_edit(request, pk):
 def my_proposals(request):
     """What I proposed (every community), and what I follow."""
     user = request.user
-    mine = (
-        Proposal.objects.filter(author=user)
-        .select_related("council__community", "author", "task__team")
-        .prefetch_related("photos")
-        .order_by("-created_at", "-id")
-    )
+    mine = selectors.own_proposals(author=user)
     page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
-    proposals = list(page.object_list)
-    hide = {p.council_id: p.council.hide_tally for p in proposals}
-    proposals = _decorate(proposals, staff=False, hide_tally=hide)
-    followed = list(
-        Proposal.objects.filter(follows__user=user)
-        .exclude(author=user)
-        .filter(perms.visible_proposals_q(user))
-        .select_related("council__community", "task__team")
-        .order_by("-updated_at", "-id")[:PAGE_SIZE]
-    )
+    proposals = _decorate(page.object_list, staff=False)
+    followed = selectors.followed_proposals(viewer=user, limit=PAGE_SIZE)
     return render(
         request,
         "deliberation/my_proposals.html",
@@ -1011,7 +849,7 @@ def my_proposals(request):
 
 def meeting_list(request, community_id):
     community = _get_community(community_id)
-    council = _get_council(community)
+    council = selectors.council_of(community)
     if council is None:
         raise Http404
     meetings = (
@@ -1033,26 +871,17 @@ def meeting_list(request, community_id):
     )
 
 
-def _meeting_proposals(council: Council):
-    """Proposals staff may put on an agenda: past the draft, not withdrawn."""
-    return (
-        Proposal.objects.filter(council=council)
-        .exclude(status__in=("draft", "withdrawn"))
-        .order_by("-created_at", "-id")
-    )
-
-
 @login_required
 def meeting_create(request, community_id):
     community = _get_community(community_id)
-    council = _get_council(community)
+    council = selectors.council_of(community)
     if council is None:
         raise Http404
     if not perms.can_manage_meetings(request.user, council):
         return _not_allowed(
             request, _("Only community staff can schedule council meetings."), community=community
         )
-    form = MeetingForm(request.POST or None, proposals=_meeting_proposals(council))
+    form = MeetingForm(request.POST or None, proposals=selectors.agenda_proposals(council=council))
     status = 200
     if request.method == "POST":
         status = 400
@@ -1068,8 +897,8 @@ def meeting_create(request, community_id):
                     agenda=list(data["agenda"]),
                 )
             except (ServiceError, ValidationError) as exc:
-                _apply_error(request, exc, form)
-                status = _error_status(exc)
+                apply_error(request, exc, form)
+                status = error_status(exc)
             else:
                 messages.success(request, _("The meeting is scheduled."))
                 return redirect(meeting)
@@ -1087,31 +916,11 @@ def _get_meeting(pk) -> Meeting:
     )
 
 
-def _members(council: Council):
-    User = get_user_model()
-    ids = Membership.objects.filter(
-        community_id=council.community_id, status=Membership.Status.VERIFIED
-    ).values("user_id")
-    return User.objects.filter(pk__in=ids, is_active=True).order_by("display_name", "email")
-
-
 def _meeting_context(request, meeting: Meeting, **bound):
     user = request.user
     council = meeting.council
     manage = perms.can_manage_meetings(user, council)
-    items = list(
-        AgendaItem.objects.filter(meeting=meeting)
-        .select_related("proposal")
-        .order_by("position", "id")
-    )
-    uid = user.pk if is_signed_in(user) else None
-    visible = [
-        item
-        for item in items
-        if manage
-        or (item.proposal.published_at is not None and not item.proposal.hidden)
-        or (uid is not None and item.proposal.author_id == uid)
-    ]
+    visible = selectors.agenda(meeting=meeting, viewer=user, staff=manage)
     decision_forms = bound.get("decision_forms") or {}
     if manage:
         for item in visible:
@@ -1133,7 +942,7 @@ def _meeting_context(request, meeting: Meeting, **bound):
     if manage and meeting.status != Meeting.Status.CANCELLED:
         context["attendance_form"] = bound.get("attendance_form") or AttendanceForm(
             prefix="attendance",
-            members=_members(council),
+            members=selectors.verified_members(council=council),
             initial={
                 "attendees": [u.pk for u in attendees],
                 "other_attendees": meeting.other_attendees,
@@ -1167,10 +976,10 @@ def _meeting_action(request, pk, make_form, call, form_name):
         try:
             message = call(meeting, form.cleaned_data)
         except (ServiceError, ValidationError) as exc:
-            _apply_error(request, exc, form)
+            apply_error(request, exc, form)
             if isinstance(exc, ServiceError) or not form.errors:
                 return redirect(meeting)
-            status = _error_status(exc)
+            status = error_status(exc)
         else:
             messages.success(request, message)
             return redirect(meeting)
@@ -1198,7 +1007,9 @@ def meeting_attendance(request, pk):
     return _meeting_action(
         request,
         pk,
-        lambda m: AttendanceForm(request.POST, prefix="attendance", members=_members(m.council)),
+        lambda m: AttendanceForm(
+            request.POST, prefix="attendance", members=selectors.verified_members(council=m.council)
+        ),
         call,
         "attendance_form",
     )
@@ -1223,7 +1034,7 @@ def meeting_minutes(request, pk):
 def meeting_decision(request, pk):
     def call(meeting, data):
         proposal = Proposal.objects.filter(
-            pk=min(data["proposal"], MAX_ID), council=meeting.council
+            pk=ids.clamp(data["proposal"]), council=meeting.council
         ).first()
         if proposal is None:
             raise ValidationError({"decision": [_("Choose a proposal of this council.")]})

@@ -65,7 +65,7 @@ def test_a_lost_race_returns_the_winner(world, monkeypatch):
     service answers with the first one's proposal."""
     key = uuid.uuid4()
     winner = propose(world, world.resident, key)
-    monkeypatch.setattr(services, "already_filed", lambda *a, **k: None)
+    monkeypatch.setattr(services.proposals, "already_filed", lambda *a, **k: None)
     again = propose(world, world.resident, key)
     assert again.pk == winner.pk
     assert Proposal.objects.filter(client_key=key).count() == 1
