@@ -1,35 +1,31 @@
-"""/api/v1/ for teams, tasks, hours, needs and /me. Thin: services do the work.
-
-Sensitive tasks come back redacted ("Confidential task", no description, place or updates)
-to everyone but the community's staff and the team that holds (or was sent) the task.
+"""/api/v1/ for teams, tasks, hours, needs and /me. Thin: services do the work, selectors
+read (sensitive tasks come back redacted to whoever may not see their details).
 """
 
 import json
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from communities.models import Community, Membership
+from core import ids
 from core.api import anyone
 from core.errors import NotAllowed
 from core.inputs import CleanStr
 
-from . import services
+from . import selectors, services
 from .models import (
     Need,
     ServiceRecord,
     Task,
-    TaskUpdate,
     Team,
     TeamMembership,
     approved_hours,
     star_level,
 )
-from .permissions import task_details_checker
 from .schemas import (
     AcceptNeedIn,
     ClaimIn,
@@ -49,18 +45,18 @@ from .schemas import (
     TeamMembershipOut,
     TeamPage,
     UpdateIn,
+    person_ref,
+    ref,
 )
 
 router = Router(tags=["teams"])
 
-MAX_ID = 2**63 - 1
 StatusFilter = Task.Status
 
 
 def _check_id(pk: int) -> None:
     """A JSON 404 for ids out of the database's range."""
-    if not isinstance(pk, int) or pk < 1 or pk > MAX_ID:
-        raise Http404
+    ids.require_in_range(pk)
 
 
 def _get(queryset, pk: int):
@@ -108,48 +104,17 @@ def _optional(schema: type[Schema]) -> dict:
     }
 
 
-def _ref(obj):
-    return {"id": obj.pk, "name": obj.name} if obj is not None else None
+def _community(pk: int):
+    """The community a list is filtered by, or None for an unknown id."""
+    return Community.objects.filter(pk=ids.clamp(pk)).first()
 
 
-def _person(user):
-    return {"id": user.pk, "display_name": user.get_display_name()} if user is not None else None
-
-
-def _tasks():
-    return Task.objects.select_related("community", "team", "dispatched_team").prefetch_related(
-        "required_skills"
-    )
-
-
-def task_out(task: Task, visible: bool, *, updates=None) -> dict:
-    """The API form of a task; redacted when the viewer may not see a sensitive task."""
-    data = {
-        "id": task.pk,
-        "title": task.title,
-        "description": task.description,
-        "location": task.location,
-        "status": task.status,
-        "priority": task.priority,
-        "origin": task.origin,
-        "sensitive": task.sensitive,
-        "redacted": False,
-        "community": _ref(task.community),
-        "team": _ref(task.team),
-        "dispatched_team": _ref(task.dispatched_team),
-        "required_skills": task.skill_slugs(),
-        "due_at": task.due_at,
-        "created_at": task.created_at,
-        "claimed_at": task.claimed_at,
-        "done_at": task.done_at,
-        "verified_at": task.verified_at,
-        "url": task.get_absolute_url(),
-    }
-    if not visible:
-        data.update(title=_("Confidential task"), description="", location="", redacted=True)
-    if updates is not None:
-        data["updates"] = [services.update_data(u) for u in updates] if visible else []
-    return data
+def _team(pk: int) -> Team:
+    """The team a body names, or a field error."""
+    team = Team.objects.filter(pk=ids.clamp(pk)).first()
+    if team is None:
+        raise ValidationError({"team": _("Unknown team.")})
+    return team
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -166,7 +131,7 @@ class TaskFilters(Schema):
 def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
     if limit < 1 or limit > 100:
         raise ValidationError({"limit": _("Ask for 1 to 100 items.")})
-    if offset < 0 or offset > MAX_ID:
+    if offset < 0 or offset > ids.MAX_ID:
         raise ValidationError({"offset": _("The offset cannot be negative.")})
     return limit, offset
 
@@ -174,30 +139,28 @@ def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
 @router.get("/tasks", response=TaskPage, auth=anyone, summary="Tasks (sensitive ones redacted)")
 def list_tasks(request, filters: Query[TaskFilters]):
     limit, offset = _page_bounds(filters.limit, filters.offset)
-    qs = _tasks()
+    community = None
     if filters.community is not None:
-        community = Community.objects.filter(pk=min(filters.community, MAX_ID)).first()
+        community = _community(filters.community)
         if community is None:
             return {"items": [], "count": 0}
-        qs = qs.filter(community__path__startswith=community.path)
-    if filters.team is not None:
-        qs = qs.filter(team_id=min(filters.team, MAX_ID))
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    count = qs.count()
-    check = task_details_checker(request.user)
-    items = [task_out(task, check(task)) for task in qs[offset : offset + limit]]
+    team = ids.clamp(filters.team) if filters.team is not None else None
+    tasks = selectors.task_list(community=community, team=team, status=filters.status)
+    count = tasks.count()
+    items = selectors.task_views(viewer=request.user, tasks=tasks[offset : offset + limit])
     return {"items": items, "count": count}
 
 
 @router.get("/tasks/{task_id}", response=TaskDetailOut, auth=anyone, summary="A task and updates")
 def get_task(request, task_id: int):
-    return _task_detail(request, task_id)
+    task = _get(selectors.task_list(), task_id)
+    return selectors.task_detail(viewer=request.user, task=task)
 
 
 def _on_task(service, task_id: int, **kwargs):
     """`service(task=..., **kwargs)` on the task with this id, which the service reads itself
-    (services._reload): no read here beforehand; a JSON 404 when there is no such task."""
+    (services.common.reload_task): no read here beforehand; a JSON 404 when there is no such
+    task."""
     _check_id(task_id)
     try:
         return service(task=Task(pk=task_id), **kwargs)
@@ -206,9 +169,16 @@ def _on_task(service, task_id: int, **kwargs):
 
 
 def _task_reply(request, task: Task, status: int = 200, **extra):
-    """The reply of a task service: the task as the service returns it (services._reload:
+    """The reply of a task service: the task as the service returns it (services.common.reload_task:
     with its community, teams and skills), not read again."""
-    return Status(status, {**task_out(task, task_details_checker(request.user)(task)), **extra})
+    return Status(status, {**selectors.task_view(viewer=request.user, task=task), **extra})
+
+
+def _with_reason(request, task_id: int, service, *, argument: str = "reason"):
+    """A task service whose only input is the optional reason (a note for verify_task)."""
+    payload = _body(request, TaskReasonIn)
+    task = _on_task(service, task_id, actor=request.user, **{argument: payload.reason})
+    return _task_reply(request, task)
 
 
 @router.post(
@@ -218,11 +188,7 @@ def _task_reply(request, task: Task, status: int = 200, **extra):
 )
 def create_task(request, community_id: int, payload: TaskIn):
     community = _get(Community.objects.all(), community_id)
-    team = None
-    if payload.team is not None:
-        team = Team.objects.filter(pk=min(payload.team, MAX_ID)).first()
-        if team is None:
-            raise ValidationError({"team": _("Unknown team.")})
+    team = _team(payload.team) if payload.team is not None else None
     task = services.create_task(
         actor=request.user,
         community=community,
@@ -242,10 +208,7 @@ def create_task(request, community_id: int, payload: TaskIn):
 def claim_task(request, task_id: int, payload: ClaimIn):
     # The service checks against this row and settles the claim with a conditional UPDATE.
     task = _get(Task.objects.select_related("community"), task_id)
-    team = Team.objects.filter(pk=min(max(payload.team, 0), MAX_ID)).first()
-    if team is None:
-        raise ValidationError({"team": _("Unknown team.")})
-    task = services.claim_task(actor=request.user, task=task, team=team)
+    task = services.claim_task(actor=request.user, task=task, team=_team(payload.team))
     return _task_reply(request, task)
 
 
@@ -256,9 +219,7 @@ def claim_task(request, task_id: int, payload: ClaimIn):
     openapi_extra=_optional(TaskReasonIn),
 )
 def release_task(request, task_id: int):
-    payload = _body(request, TaskReasonIn)
-    task = _on_task(services.release_task, task_id, actor=request.user, reason=payload.reason)
-    return _task_reply(request, task)
+    return _with_reason(request, task_id, services.release_task)
 
 
 @router.post(
@@ -269,10 +230,7 @@ def release_task(request, task_id: int):
 )
 def dispatch_task(request, task_id: int, payload: ClaimIn):
     _check_id(task_id)
-    team = Team.objects.filter(pk=min(max(payload.team, 0), MAX_ID)).first()
-    if team is None:
-        raise ValidationError({"team": _("Unknown team.")})
-    task = _on_task(services.dispatch_task, task_id, actor=request.user, team=team)
+    task = _on_task(services.dispatch_task, task_id, actor=request.user, team=_team(payload.team))
     return _task_reply(request, task)
 
 
@@ -319,17 +277,6 @@ def post_update(request, task_id: int):
     return _task_reply(request, update.task, 201, update=services.update_data(update))
 
 
-def _task_detail(request, task_id: int) -> dict:
-    task = _get(_tasks(), task_id)
-    visible = task_details_checker(request.user)(task)
-    updates = (
-        TaskUpdate.objects.filter(task=task).select_related("author").order_by("created_at", "id")
-        if visible
-        else []
-    )
-    return task_out(task, visible, updates=updates)
-
-
 @router.post(
     "/tasks/{task_id}/verify",
     response=TaskOut,
@@ -337,9 +284,7 @@ def _task_detail(request, task_id: int) -> dict:
     openapi_extra=_optional(TaskReasonIn),
 )
 def verify_task(request, task_id: int):
-    payload = _body(request, TaskReasonIn)
-    task = _on_task(services.verify_task, task_id, actor=request.user, note=payload.reason)
-    return _task_reply(request, task)
+    return _with_reason(request, task_id, services.verify_task, argument="note")
 
 
 @router.post(
@@ -349,9 +294,7 @@ def verify_task(request, task_id: int):
     openapi_extra=_optional(TaskReasonIn),
 )
 def reopen_task(request, task_id: int):
-    payload = _body(request, TaskReasonIn)
-    task = _on_task(services.reopen_task, task_id, actor=request.user, reason=payload.reason)
-    return _task_reply(request, task)
+    return _with_reason(request, task_id, services.reopen_task)
 
 
 @router.post(
@@ -361,42 +304,19 @@ def reopen_task(request, task_id: int):
     openapi_extra=_optional(TaskReasonIn),
 )
 def cancel_task(request, task_id: int):
-    payload = _body(request, TaskReasonIn)
-    task = _on_task(services.cancel_task, task_id, actor=request.user, reason=payload.reason)
-    return _task_reply(request, task)
+    return _with_reason(request, task_id, services.cancel_task)
 
 
 # --- hours -------------------------------------------------------------------------------------
 
 
-def record_out(record: ServiceRecord, user) -> dict:
-    """A record as `user` may read it now: the task's title and the note (what was done on the
-    case) only while they may see the task's details (a team that gave a sensitive task back
-    still reviews its hours, without reading the case)."""
-    day_hours = services.day_totals([record]).get((record.volunteer_id, record.date))
-    visible = task_details_checker(user)(record.task)
-    return {
-        "day_hours": services.hours_text(day_hours) if day_hours is not None else None,
-        "id": record.pk,
-        "status": record.status,
-        "hours": str(record.hours),
-        "date": record.date,
-        "note": record.note if visible else "",
-        "source": record.source,
-        "task": {
-            "id": record.task_id,
-            "name": record.task.title if visible else _("Confidential task"),
-        },
-        "team": _ref(record.team),
-        "volunteer": _person(record.volunteer),
-        "reviewer": _person(record.reviewer),
-        "reviewed_at": record.reviewed_at,
-        "decline_reason": record.decline_reason,
-    }
-
-
 def _records():
     return ServiceRecord.objects.select_related("task__community", "team", "volunteer", "reviewer")
+
+
+def _record_reply(request, record: ServiceRecord) -> dict:
+    """The record as the service left it, read again with what record_view shows."""
+    return selectors.record_view(viewer=request.user, record=_get(_records(), record.pk))
 
 
 @router.post(
@@ -407,10 +327,10 @@ def _records():
 def log_hours(request, task_id: int, payload: HoursIn):
     from accounts.models import User
 
-    task = _get(_tasks(), task_id)
+    task = _get(selectors.task_list(), task_id)
     volunteer = None
     if payload.volunteer is not None:
-        volunteer = User.objects.filter(pk=min(max(payload.volunteer, 0), MAX_ID)).first()
+        volunteer = User.objects.filter(pk=ids.clamp(payload.volunteer)).first()
         if volunteer is None:
             raise ValidationError({"volunteer": _("Unknown volunteer.")})
     record = services.log_hours(
@@ -421,43 +341,24 @@ def log_hours(request, task_id: int, payload: HoursIn):
         note=payload.note,
         volunteer=volunteer,
     )
-    return Status(201, record_out(_get(_records(), record.pk), request.user))
+    return Status(201, _record_reply(request, record))
 
 
 @router.post("/hours/{record_id}/approve", response=ServiceRecordOut, summary="Approve hours")
 def approve_hours(request, record_id: int):
     record = _get(_records(), record_id)
     record = services.approve_hours(actor=request.user, record=record)
-    return record_out(_get(_records(), record.pk), request.user)
+    return _record_reply(request, record)
 
 
 @router.post("/hours/{record_id}/decline", response=ServiceRecordOut, summary="Decline hours")
 def decline_hours(request, record_id: int, payload: TaskReasonIn):
     record = _get(_records(), record_id)
     record = services.decline_hours(actor=request.user, record=record, reason=payload.reason)
-    return record_out(_get(_records(), record.pk), request.user)
+    return _record_reply(request, record)
 
 
 # --- teams -------------------------------------------------------------------------------------
-
-
-def _teams():
-    members = (
-        TeamMembership.objects.filter(team=OuterRef("pk"), status=TeamMembership.Status.ACTIVE)
-        .values("team")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    held = (
-        Task.objects.filter(team=OuterRef("pk"), status__in=["claimed", "in_progress"])
-        .values("team")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Team.objects.annotate(
-        members_n=Subquery(members, output_field=IntegerField()),
-        held_n=Subquery(held, output_field=IntegerField()),
-    ).prefetch_related("skills", "communities")
 
 
 def team_out(team: Team) -> dict:
@@ -466,7 +367,7 @@ def team_out(team: Team) -> dict:
         "name": team.name,
         "description": team.description,
         "skills": sorted(skill.slug for skill in team.skills.all()),
-        "communities": [_ref(c) for c in sorted(team.communities.all(), key=lambda c: c.path)],
+        "communities": [ref(c) for c in sorted(team.communities.all(), key=lambda c: c.path)],
         "members_count": team.members_n or 0,
         "open_tasks_count": team.held_n or 0,
         "active": team.active,
@@ -484,37 +385,27 @@ class TeamFilters(Schema):
 @router.get("/teams", response=TeamPage, auth=anyone, summary="Active volunteer teams")
 def list_teams(request, filters: Query[TeamFilters]):
     limit, offset = _page_bounds(filters.limit, filters.offset)
-    qs = _teams().filter(active=True)
+    community = None
     if filters.community is not None:
-        community = Community.objects.filter(pk=min(filters.community, MAX_ID)).first()
+        community = _community(filters.community)
         if community is None:
             return {"items": [], "count": 0}
-        qs = qs.filter(communities__id__in=community.ancestor_ids).distinct()
-    if filters.skill:
-        qs = qs.filter(skills__slug=filters.skill)
-    count = qs.count()
-    return {"items": [team_out(t) for t in qs[offset : offset + limit]], "count": count}
+    teams = selectors.team_list(community=community, skill=filters.skill)
+    count = teams.count()
+    return {"items": [team_out(t) for t in teams[offset : offset + limit]], "count": count}
 
 
 @router.get("/teams/{team_id}", response=TeamDetailOut, auth=anyone, summary="A team")
 def get_team(request, team_id: int):
-    team = _get(_teams(), team_id)
+    team = _get(selectors.teams_with_counts(), team_id)
     data = team_out(team)
-    leaders = (
-        TeamMembership.objects.filter(
-            team=team, role=TeamMembership.Role.LEADER, status=TeamMembership.Status.ACTIVE
-        )
-        .select_related("user")
-        .order_by("user_id")
-    )
     hours = team.approved_hours()
-    tasks = _tasks().filter(team=team, status__in=["claimed", "in_progress", "done"])
-    check = task_details_checker(request.user)
+    tasks = selectors.task_list(team=team, status=selectors.IN_HAND)[:50]
     data.update(
-        leaders=[_person(m.user) for m in leaders],
+        leaders=[person_ref(m.user) for m in selectors.team_leaders(team=team)],
         approved_hours=str(hours),
         star_level=star_level(hours),
-        open_tasks=[task_out(t, check(t)) for t in tasks[:50]],
+        open_tasks=selectors.task_views(viewer=request.user, tasks=tasks),
     )
     return data
 
@@ -522,8 +413,8 @@ def get_team(request, team_id: int):
 def membership_out(membership: TeamMembership) -> dict:
     return {
         "id": membership.pk,
-        "team": _ref(membership.team),
-        "user": _person(membership.user),
+        "team": ref(membership.team),
+        "user": person_ref(membership.user),
         "role": membership.role,
         "status": membership.status,
     }
@@ -575,7 +466,7 @@ def need_out(need: Need) -> dict:
         "category": need.category,
         "description": need.description,
         "private": need.private,
-        "community": _ref(need.community),
+        "community": ref(need.community),
         "assisted": need.assisted,
         "task": {"id": task.pk, "name": task.title} if task else None,
         "decline_reason": need.decline_reason,
@@ -600,7 +491,7 @@ def file_need(request, community_id: int, payload: NeedIn):
             raise NotAllowed(_("Only community staff can ask for help for a resident."))
         resident = (
             get_user_model()
-            .objects.filter(pk=min(max(payload.on_behalf_of, 0), MAX_ID), is_active=True)
+            .objects.filter(pk=ids.clamp(payload.on_behalf_of), is_active=True)
             .first()
         )
         if resident is None:
@@ -635,11 +526,7 @@ def _need_for_staff(request, need_id: int) -> Need:
 def accept_need(request, need_id: int):
     payload = _body(request, AcceptNeedIn)
     need = _need_for_staff(request, need_id)
-    team = None
-    if payload.team is not None:
-        team = Team.objects.filter(pk=min(max(payload.team, 0), MAX_ID)).first()
-        if team is None:
-            raise ValidationError({"team": _("Unknown team.")})
+    team = _team(payload.team) if payload.team is not None else None
     task = services.accept_need(
         actor=request.user,
         need=need,
@@ -683,8 +570,7 @@ def me(request):
         "display_name": user.get_display_name(),
         "phone": user.phone,
         "memberships": [
-            {"community": _ref(m.community), "role": m.role, "status": m.status}
-            for m in memberships
+            {"community": ref(m.community), "role": m.role, "status": m.status} for m in memberships
         ],
         "teams": [
             {"id": m.team_id, "name": m.team.name, "role": m.role, "status": m.status}
@@ -695,4 +581,4 @@ def me(request):
     }
 
 
-__all__ = ["router", "task_out", "team_out"]
+__all__ = ["router", "team_out"]

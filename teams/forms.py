@@ -100,6 +100,14 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+def offer_communities(form, communities) -> None:
+    """The `community` picker offers these; the only one is chosen already."""
+    form.fields["community"].queryset = communities
+    choices = list(communities)
+    if len(choices) == 1:
+        form.initial.setdefault("community", choices[0].pk)
+
+
 class JoinTeamForm(CleanInputMixin, forms.Form):
     note = forms.CharField(
         label=_("A note for the team leader (optional)"),
@@ -247,10 +255,7 @@ class TaskForm(CleanInputMixin, forms.Form):
     def __init__(self, *args, communities=None, **kwargs):
         super().__init__(*args, **kwargs)
         if communities is not None:
-            self.fields["community"].queryset = communities
-            choices = list(communities)
-            if len(choices) == 1:
-                self.initial.setdefault("community", choices[0].pk)
+            offer_communities(self, communities)
 
     def clean_due_date(self):
         value = self.cleaned_data.get("due_date")
@@ -305,10 +310,7 @@ class NeedForm(CleanInputMixin, forms.Form):
     def __init__(self, *args, communities=None, residents=None, resident_query="", **kwargs):
         super().__init__(*args, **kwargs)
         if communities is not None:
-            self.fields["community"].queryset = communities
-            choices = list(communities)
-            if len(choices) == 1:
-                self.initial.setdefault("community", choices[0].pk)
+            offer_communities(self, communities)
         if residents is not None:
             # Staff only: "Filed for a resident" (assisted participation).
             add_resident_field(self, residents, query=resident_query)

@@ -261,9 +261,9 @@ class SkillSlugsOf(models.Func):
     the task's own query: `SkillSlugsOf("pk")`.
 
     Written out rather than as a Subquery of the join table: building and resolving that
-    subquery on every read cost as much Python as the prefetch it replaces (a task read with
-    its skills: 0.84 ms either way on the benchmark machine, 0.47 ms with this). SQLite's
-    JSON_GROUP_ARRAY, PostgreSQL's JSONB_AGG (Django 5.2 has no portable JSON aggregate)."""
+    subquery on every read cost as much Python as the prefetch it replaces (figures in
+    bench/README.md, "Measured choices in the code"). SQLite's JSON_GROUP_ARRAY,
+    PostgreSQL's JSONB_AGG (Django 5.2 has no portable JSON aggregate)."""
 
     function = "JSON_GROUP_ARRAY"
     output_field = models.JSONField()

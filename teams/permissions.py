@@ -217,8 +217,8 @@ class ActiveMembershipIn(models.Func):
 
     Written out, like teams.models.SkillSlugsOf, because building and resolving it as
     `Exists(active_team_memberships(user).filter(team_id=OuterRef(...)))` cost more Python on
-    every update than the separate query it saved: an update's task read with the membership
-    took 1.9-2.1 ms that way, 1.2-1.3 ms this way (1.0-1.3 ms without it)."""
+    every update than the separate query it saved (figures in bench/README.md, "Measured
+    choices in the code")."""
 
     output_field = models.BooleanField()
 

@@ -20,6 +20,15 @@ class PersonRef(Schema):
     display_name: str
 
 
+def ref(obj) -> dict | None:
+    """A Ref of a team, community or task (anything with a name), or None."""
+    return {"id": obj.pk, "name": obj.name} if obj is not None else None
+
+
+def person_ref(user) -> dict | None:
+    return {"id": user.pk, "display_name": user.get_display_name()} if user is not None else None
+
+
 # --- tasks -------------------------------------------------------------------------------------
 
 

@@ -6,22 +6,22 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from communities.models import Community, Membership
 from communities.permissions import staffed_communities
 from core.errors import ServiceError
+from core.pages import apply_error, next_url
 from live.models import Event
 from live.texts import pick
 from live.topics import event_label, event_labels
 
 from . import permissions as perms
-from . import services
+from . import selectors, services
 from .forms import (
     AcceptNeedForm,
     ClaimForm,
@@ -45,43 +45,14 @@ from .models import (
     approved_hours_by_volunteer,
     star_level,
 )
+from .selectors import IN_HAND, LIST_LIMIT, visible_records, visible_tasks
 
 ACTIVE = TeamMembership.Status.ACTIVE
 PENDING = TeamMembership.Status.PENDING
-IN_HAND = ("claimed", "in_progress", "done")
 TIMELINE_LIMIT = 100
-LIST_LIMIT = 200
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _next_url(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    # A path of this site only: redirect() would take "abc" for a view name (NoReverseMatch).
-    if (
-        target
-        and target.startswith("/")
-        and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return target
-    return fallback
-
-
-def _apply_error(request, exc, form=None) -> None:
-    """Show a service error: field errors on the form where it has the field, else a message."""
-    if isinstance(exc, ServiceError):
-        messages.error(request, str(exc.detail))
-        return
-    if form is not None and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-        return
-    messages.error(request, " ".join(str(m) for m in exc.messages))
 
 
 def _form_errors_as_messages(request, form) -> None:
@@ -91,62 +62,15 @@ def _form_errors_as_messages(request, form) -> None:
             messages.error(request, f"{label}: {error}" if label else error)
 
 
-def _mark_visible(user, tasks, check=None) -> list:
-    """Set `visible` on each task: may the user see its details? Three queries at most, once
-    per `check` (pass one checker to mark several lists)."""
-    check = check or perms.task_details_checker(user)
-    tasks = list(tasks)
-    for task in tasks:
-        task.visible = check(task)
-    return tasks
-
-
 def _status_labels() -> dict:
     return {value: str(label) for value, label in Task.Status.choices}
-
-
-def _claimable_for_team(team: Team, *, skill_ids: set, community_paths: list, limit=LIST_LIMIT):
-    """Open tasks this team may take: dispatched to it, or open to all in a community it serves
-    (or below) with every required skill among its skills. Two queries."""
-    served = Q()
-    for path in community_paths:
-        served |= Q(community__path__startswith=path)
-    open_to_all = perms.in_pool() & served if community_paths else Q(pk__in=[])
-    candidates = (
-        Task.objects.for_lists()
-        .filter(status=Task.Status.OPEN, team__isnull=True)
-        .filter(Q(dispatched_team=team) | open_to_all)
-        .order_by("-created_at", "-id")[:limit]
-    )
-    order = {"emergency": 0, "urgent": 1, "normal": 2}
-    tasks = [
-        t
-        for t in candidates
-        if t.dispatched_team_id == team.pk or {s.pk for s in t.required_skills.all()} <= skill_ids
-    ]
-    tasks.sort(key=lambda t: (order.get(t.priority, 3), t.due_at is None, t.due_at or 0))
-    return tasks
 
 
 # --- teams -------------------------------------------------------------------------------------
 
 
 def team_list(request):
-    teams = (
-        Team.objects.active()
-        .annotate(
-            members_count=Count("memberships", filter=Q(memberships__status=ACTIVE), distinct=True),
-            tasks_in_hand=Count("tasks", filter=Q(tasks__status__in=IN_HAND), distinct=True),
-        )
-        .prefetch_related("skills", "communities")
-        .order_by("name")
-    )
-    mine = set()
-    if request.user.is_authenticated:
-        mine = set(perms.member_teams(request.user).values_list("pk", flat=True))
-    teams = list(teams)
-    for team in teams:
-        team.is_mine = team.pk in mine
+    teams = selectors.team_directory(viewer=request.user)
     return render(request, "teams/team_list.html", {"teams": teams})
 
 
@@ -162,12 +86,7 @@ def _team_context(request, team, join_form=None):
         member.hours = hours.get(member.user_id) or 0
         member.stars = star_level(member.hours)
         member.star_text = "★" * member.stars
-    tasks = _mark_visible(
-        user,
-        Task.objects.for_lists()
-        .filter(team=team, status__in=IN_HAND)
-        .order_by("-updated_at")[:LIST_LIMIT],
-    )
+    tasks = visible_tasks(viewer=user, tasks=selectors.held_tasks(team=team))
     my_membership = None
     if user.is_authenticated:
         my_membership = next((m for m in members if m.user_id == user.pk), None) or (
@@ -183,15 +102,7 @@ def _team_context(request, team, join_form=None):
             .order_by("created_at", "pk")
         )
     is_member = my_membership is not None and my_membership.status == ACTIVE
-    claimable = _mark_visible(
-        user,
-        _claimable_for_team(
-            team,
-            skill_ids={s.pk for s in team.skills.all()},
-            community_paths=[c.path for c in team.communities.all()],
-            limit=20,
-        ),
-    )
+    claimable = visible_tasks(viewer=user, tasks=selectors.claimable_tasks(team=team, limit=20))
     return {
         "claimable": claimable,
         "team": team,
@@ -226,7 +137,7 @@ def team_join(request, pk):
                 actor=request.user, team=team, note=form.cleaned_data["note"]
             )
         except (ServiceError, ValidationError) as exc:
-            _apply_error(request, exc, form)
+            apply_error(request, exc, form)
         else:
             messages.success(request, _("Your request was sent to the team leader."))
             return redirect(team)
@@ -257,8 +168,8 @@ def membership_decide(request, pk, membership_id):
         else:
             messages.error(request, _("Choose approve or decline."))
     except (ServiceError, ValidationError) as exc:
-        _apply_error(request, exc)
-    return redirect(_next_url(request, membership.team.get_absolute_url()))
+        apply_error(request, exc)
+    return redirect(next_url(request, membership.team.get_absolute_url()))
 
 
 def _require_board_access(user, team):
@@ -280,28 +191,15 @@ def team_board(request, pk):
     if role is None and not perms.can_manage_team(user, team):
         _require_board_access(user, team)
     check = perms.task_details_checker(user)  # shared by both lists: its queries run once
-    held = _mark_visible(
-        user,
-        Task.objects.for_lists()
-        .filter(team=team, status__in=IN_HAND)
-        .order_by("-updated_at")[:LIST_LIMIT],
-        check,
-    )
-    communities = list(team.communities.all())
-    claimable = _mark_visible(
-        user,
-        _claimable_for_team(
-            team,
-            skill_ids={s.pk for s in team.skills.all()},
-            community_paths=[c.path for c in communities],
-        ),
-        check,
-    )
+    held = visible_tasks(viewer=user, tasks=selectors.held_tasks(team=team), check=check)
+    claimable = visible_tasks(viewer=user, tasks=selectors.claimable_tasks(team=team), check=check)
     is_leader = role == TeamMembership.Role.LEADER
     since = (
         Event.objects.filter(topic=f"team:{team.pk}").order_by("-id").values_list("id", flat=True)
     ).first()
-    community_ids = sorted({c.pk for c in communities} | {t.community_id for t in claimable})
+    community_ids = sorted(
+        {c.pk for c in team.communities.all()} | {t.community_id for t in claimable}
+    )
     return render(
         request,
         "teams/team_board.html",
@@ -409,13 +307,13 @@ def _task_action(request, pk, form_name, make_form, call):
         try:
             message = call(task, form)
         except (ServiceError, ValidationError) as exc:
-            _apply_error(request, exc, form)
+            apply_error(request, exc, form)
             if isinstance(exc, ServiceError) or not form.errors:
-                return redirect(_next_url(request, task.get_absolute_url()))
+                return redirect(next_url(request, task.get_absolute_url()))
         else:
             if message:
                 messages.success(request, message)
-            return redirect(_next_url(request, task.get_absolute_url()))
+            return redirect(next_url(request, task.get_absolute_url()))
     context = _task_context(request, _get_task(pk), **{form_name: form})
     return render(request, "teams/task_detail.html", context, status=400)
 
@@ -486,40 +384,42 @@ def task_update(request, pk):
     return _task_action(request, pk, "update_form", make_form, call)
 
 
+def _staff_action(request, pk, prefix, service, message, *, form_class=ReasonForm, field="reason"):
+    """A staff action whose form holds one optional text (`field`) for the service."""
+
+    def call(task, form):
+        service(actor=request.user, task=task, **{field: form.cleaned_data[field]})
+        return message
+
+    return _task_action(
+        request, pk, f"{prefix}_form", lambda task: form_class(request.POST, prefix=prefix), call
+    )
+
+
 @login_required
 @require_POST
 def task_verify(request, pk):
-    def call(task, form):
-        services.verify_task(actor=request.user, task=task, note=form.cleaned_data["note"])
-        return _("The task is verified.")
-
-    return _task_action(
-        request, pk, "verify_form", lambda task: VerifyForm(request.POST, prefix="verify"), call
+    return _staff_action(
+        request,
+        pk,
+        "verify",
+        services.verify_task,
+        _("The task is verified."),
+        form_class=VerifyForm,
+        field="note",
     )
 
 
 @login_required
 @require_POST
 def task_reopen(request, pk):
-    def call(task, form):
-        services.reopen_task(actor=request.user, task=task, reason=form.cleaned_data["reason"])
-        return _("The task is open again.")
-
-    return _task_action(
-        request, pk, "reopen_form", lambda task: ReasonForm(request.POST, prefix="reopen"), call
-    )
+    return _staff_action(request, pk, "reopen", services.reopen_task, _("The task is open again."))
 
 
 @login_required
 @require_POST
 def task_cancel(request, pk):
-    def call(task, form):
-        services.cancel_task(actor=request.user, task=task, reason=form.cleaned_data["reason"])
-        return _("The task was cancelled.")
-
-    return _task_action(
-        request, pk, "cancel_form", lambda task: ReasonForm(request.POST, prefix="cancel"), call
-    )
+    return _staff_action(request, pk, "cancel", services.cancel_task, _("The task was cancelled."))
 
 
 @login_required
@@ -550,21 +450,8 @@ def my_tasks(request):
     user = request.user
     teams = list(perms.member_teams(user).order_by("name"))
     team_ids = [t.pk for t in teams]
-    tasks = _mark_visible(
-        user,
-        Task.objects.for_lists()
-        .filter(
-            Q(team_id__in=team_ids, status__in=IN_HAND)
-            | Q(dispatched_team_id__in=team_ids, status=Task.Status.OPEN)
-        )
-        .order_by("-updated_at")[:LIST_LIMIT],
-    )
-    finished = _mark_visible(
-        user,
-        Task.objects.for_lists()
-        .filter(team_id__in=team_ids, status=Task.Status.VERIFIED)
-        .order_by("-updated_at")[:20],
-    )
+    tasks = visible_tasks(viewer=user, tasks=selectors.teams_tasks(team_ids=team_ids))
+    finished = visible_tasks(viewer=user, tasks=selectors.verified_tasks(team_ids=team_ids))
     led = set(perms.led_teams(user).values_list("pk", flat=True))
     for team in teams:
         team.is_led = team.pk in led
@@ -593,9 +480,7 @@ def my_hours(request):
         pending=Sum("hours", filter=Q(status=ServiceRecord.Status.PENDING)),
     )
     approved = totals["approved"] or 0
-    check = perms.task_details_checker(user)
-    for record in records:
-        record.task.visible = check(record.task)
+    visible_records(viewer=user, records=records)
     thresholds = _star_thresholds()
     stars = star_level(approved)
     next_threshold = thresholds[stars] if stars < len(thresholds) else None
@@ -636,16 +521,12 @@ def team_hours(request, pk):
     reviewed = list(base.exclude(status=ServiceRecord.Status.PENDING).order_by("-reviewed_at")[:50])
     is_leader = perms.is_team_leader(user, team)
     staffed = set(staffed_communities(user).values_list("pk", flat=True))
-    check = perms.task_details_checker(user)
-    for record in pending + reviewed:
-        record.task.visible = check(record.task)
-    totals = services.day_totals(pending)
-    for record in pending:
+    visible_records(viewer=user, records=pending + reviewed)
+    for record in selectors.with_day_hours(records=pending):
         # perms.may_review_hours, for many records at once.
         record.reviewable = user.pk not in (record.volunteer_id, record.logged_by_id) and (
             record.task.community_id in staffed or is_leader
         )
-        record.day_hours = totals.get((record.volunteer_id, record.date))
         record.decline_form = DeclineHoursForm(auto_id=f"id_r{record.pk}_%s")
     return render(
         request,
@@ -683,8 +564,8 @@ def hours_review(request, pk, record_id):
         else:
             messages.error(request, _("Choose approve or decline."))
     except (ServiceError, ValidationError) as exc:
-        _apply_error(request, exc)
-    return redirect(_next_url(request, fallback))
+        apply_error(request, exc)
+    return redirect(next_url(request, fallback))
 
 
 # --- staff dispatch ----------------------------------------------------------------------------
@@ -720,7 +601,7 @@ def dispatch(request):
                     team=data["team"],
                 )
             except (ServiceError, ValidationError) as exc:
-                _apply_error(request, exc, form)
+                apply_error(request, exc, form)
             else:
                 messages.success(request, _("The task was created."))
                 return redirect(task)
@@ -729,11 +610,7 @@ def dispatch(request):
 
 def _dispatch_context(user, communities, form):
     community_ids = list(communities.values_list("pk", flat=True))
-    needs = list(
-        Need.objects.filter(community_id__in=community_ids, status=Need.Status.OPEN)
-        .select_related("community", "requester", "recorded_by")
-        .order_by("created_at", "id")[:LIST_LIMIT]
-    )
+    needs = selectors.open_needs(community_ids=community_ids)
     team_choices = None
     for need in needs:
         auto_id = f"id_n{need.pk}_%s"
@@ -743,12 +620,8 @@ def _dispatch_context(user, communities, form):
         # One query for the team picker of every request, not one per request.
         need.accept_form.fields["team"].choices = team_choices
         need.decline_form = DeclineNeedForm(auto_id=auto_id)
-    tasks = _mark_visible(
-        user,
-        Task.objects.for_lists()
-        .filter(community_id__in=community_ids)
-        .exclude(status__in=[Task.Status.VERIFIED, Task.Status.CANCELLED])
-        .order_by("-created_at")[:LIST_LIMIT],
+    tasks = visible_tasks(
+        viewer=user, tasks=selectors.unfinished_tasks(community_ids=community_ids)
     )
     return {"form": form, "needs": needs, "tasks": tasks}
 
@@ -780,7 +653,7 @@ def need_accept(request, pk):
             priority=form.cleaned_data["priority"],
         )
     except (ServiceError, ValidationError) as exc:
-        _apply_error(request, exc)
+        apply_error(request, exc)
         return redirect("teams:dispatch")
     messages.success(request, _("The request was accepted and a task was created."))
     return redirect(task)
@@ -797,7 +670,7 @@ def need_decline(request, pk):
     try:
         services.decline_need(actor=request.user, need=need, reason=form.cleaned_data["reason"])
     except (ServiceError, ValidationError) as exc:
-        _apply_error(request, exc)
+        apply_error(request, exc)
     else:
         messages.success(request, _("The request was declined; the resident is told why."))
     return redirect("teams:dispatch")
@@ -863,7 +736,7 @@ def my_needs(request):
                     on_behalf_of=data.get("on_behalf_of"),
                 )
             except (ServiceError, ValidationError) as exc:
-                _apply_error(request, exc, form)
+                apply_error(request, exc, form)
             else:
                 if data.get("on_behalf_of"):
                     messages.success(
@@ -876,11 +749,7 @@ def my_needs(request):
                         request, _("Your request was sent. Community staff will get back to you.")
                     )
                 return redirect("teams:my_needs")
-    needs = list(
-        Need.objects.filter(Q(requester=user) | Q(recorded_by=user))
-        .select_related("community", "task", "task__team", "requester", "recorded_by")
-        .order_by("-created_at", "-id")[:LIST_LIMIT]
-    )
+    needs = selectors.own_needs(viewer=user)
     can_file = request.method == "POST" or communities.exists()
     return render(
         request,

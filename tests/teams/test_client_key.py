@@ -41,7 +41,7 @@ def test_same_key_other_person_gives_two_needs(world):
 def test_a_lost_race_returns_the_winner(world, monkeypatch):
     key = uuid.uuid4()
     winner = file(world, world.resident, key)
-    monkeypatch.setattr(services, "already_filed", lambda *a, **k: None)
+    monkeypatch.setattr(services.needs, "already_filed", lambda *a, **k: None)
     assert file(world, world.resident, key).pk == winner.pk
     assert Need.objects.filter(client_key=key).count() == 1
 
