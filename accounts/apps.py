@@ -17,4 +17,4 @@ class LinliUsersAppConfig(WagtailUsersAppConfig):
     """
 
     default = False
-    user_viewset = "accounts.user_admin.LinliUserViewSet"
+    user_viewset = "accounts.admin.viewsets.LinliUserViewSet"

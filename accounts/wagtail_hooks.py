@@ -1,6 +1,6 @@
 """Audit log actions of accounts.
 
-The user admin itself is LinliUserViewSet (accounts/user_admin.py), wired in through
+The user admin itself is LinliUserViewSet (accounts/admin/viewsets.py), wired in through
 LinliUsersAppConfig (accounts/apps.py).
 """
 

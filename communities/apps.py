@@ -10,7 +10,7 @@ class CommunitiesConfig(AppConfig):
         # Registered here, before any admin code can ask for (and cache) a fallback policy.
         from wagtail.permissions import register_permission_policy
 
+        from .admin.policies import membership_permission_policy
         from .models import Membership
-        from .policies import membership_permission_policy
 
         register_permission_policy(Membership, membership_permission_policy, exact_class=True)

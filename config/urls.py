@@ -8,14 +8,14 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
-from accounts.user_admin import AdminAccountView
+from accounts.admin.views import AdminAccountView
 from config.api import api
 from core import pwa
 from deliberation.photos import proposal_photo
 from teams.photos import task_update_photo
 
 urlpatterns = [
-    # Wagtail's account page with our name panel (accounts.user_admin.AdminAccountView).
+    # Wagtail's account page with our name panel (accounts.admin.views.AdminAccountView).
     path("admin/account/", require_admin_access(AdminAccountView.as_view())),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

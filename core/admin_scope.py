@@ -4,7 +4,7 @@
 inspect, history, usage, delete, chooser and any custom view) apply the scope of its model's
 permission policy (`instances_user_has_any_permission_for`): an object id outside it is a 404
 before the view loads the object, and lists, exports and choosers hold only what is in it. What
-the scope is belongs to each policy (communities.policies for Linli's community scope).
+the scope is belongs to each policy (communities.admin.scope for Linli's community scope).
 """
 
 import functools

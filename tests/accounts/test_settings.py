@@ -123,7 +123,7 @@ def test_wagtail_users_app_keeps_its_label():
 
     config = apps.get_app_config("wagtailusers")
     assert type(config).__name__ == "LinliUsersAppConfig"
-    assert config.user_viewset == "accounts.user_admin.LinliUserViewSet"
+    assert config.user_viewset == "accounts.admin.viewsets.LinliUserViewSet"
     assert type(apps.get_app_config("accounts")).__name__ == "AccountsConfig"
 
 

@@ -1,23 +1,14 @@
-"""Wagtail's user admin for our user model: e-mail login, display name and phone, no names.
-
-LinliUsersAppConfig (accounts/apps.py) points wagtail.users at LinliUserViewSet.
-"""
+"""The user forms of Wagtail's user admin and account page."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
-from django.utils.functional import cached_property
-from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.account import AccountView, NameEmailSettingsPanel
 from wagtail.users.forms import UserCreationForm, UserEditForm
-from wagtail.users.views import users as wagtail_users
 
-from core.admin_scope import PolicyScopedViewSetMixin
 from core.inputs import CleanInputMixin
 
-from .adapter import PHONE_TAKEN_MESSAGE
-from .models import User
-from .phones import normalize_phone
+from ..adapter import PHONE_TAKEN_MESSAGE
+from ..models import User
+from ..phones import normalize_phone
 
 # allauth's own wording (already translated).
 EMAIL_TAKEN_MESSAGE = DefaultAccountAdapter.error_messages["email_taken"]
@@ -104,52 +95,3 @@ class AdminAccountNameForm(CleanInputMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name"]
-
-
-class LinliUserIndexView(wagtail_users.IndexView):
-    search_fields = ["email", "display_name", "phone"]
-
-    @cached_property
-    def columns(self):
-        columns = list(super().columns)
-        columns.insert(
-            3,
-            Column(
-                "phone",
-                label=_("Phone number"),
-                sort_key="phone",
-                classname="phone",
-                width="15%",
-            ),
-        )
-        return columns
-
-
-class LinliUserViewSet(PolicyScopedViewSetMixin, wagtail_users.UserViewSet):
-    index_view_class = LinliUserIndexView
-    create_template_name = "accounts/admin/user_create.html"
-    edit_template_name = "accounts/admin/user_edit.html"
-
-    def get_form_class(self, for_update=False):
-        return LinliUserEditForm if for_update else LinliUserCreationForm
-
-
-class NameSettingsPanel(NameEmailSettingsPanel):
-    """Wagtail's "name and e-mail" panel with the display-name form: our user model has no
-    first and last name, which Wagtail's own form requires."""
-
-    form_class = AdminAccountNameForm
-
-
-class AdminAccountView(AccountView):
-    """Wagtail's account page (/admin/account/, routed here by config/urls.py ahead of
-    Wagtail's admin URLs) with NameSettingsPanel in place of Wagtail's name panel, which no
-    setting or hook replaces (wagtail/wagtail#7410)."""
-
-    def get_panels(self):
-        return [
-            NameSettingsPanel(self.request, panel.user, panel.profile)
-            if type(panel) is NameEmailSettingsPanel
-            else panel
-            for panel in super().get_panels()
-        ]
