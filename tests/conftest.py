@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connections
 
 from accounts.sms import ConsoleSmsSender
+from tests.factories import CommunityFactory
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +36,30 @@ def django_db_setup(django_db_setup, django_db_blocker):
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+# The demo's tree, which most worlds start from: 松滋市 > 新江口街道 > 玉岭社区 and 白云社区.
+
+
+@pytest.fixture
+def district(db):
+    return CommunityFactory(name="松滋市", kind="district")
+
+
+@pytest.fixture
+def street(district):
+    return CommunityFactory(name="新江口街道", kind="street", parent=district)
+
+
+@pytest.fixture
+def yuling(street):
+    return CommunityFactory(name="玉岭社区", kind="community", parent=street)
+
+
+@pytest.fixture
+def baiyun(street):
+    """玉岭社区's neighbour, in the same street."""
+    return CommunityFactory(name="白云社区", kind="community", parent=street)
 
 
 def services_available() -> bool:

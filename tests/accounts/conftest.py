@@ -1,7 +1,6 @@
 import pytest
-from allauth.account.models import EmailAddress
 
-from accounts.models import User
+from tests.factories import UserFactory
 
 from .helpers import PASSWORD
 
@@ -12,11 +11,7 @@ def make_user(db):
 
     def make(email="resident@example.com", password=PASSWORD, email_verified=True, **extra):
         extra.setdefault("display_name", "王阿姨")
-        user = User.objects.create_user(email=email, password=password, **extra)
-        EmailAddress.objects.create(
-            user=user, email=user.email, verified=email_verified, primary=True
-        )
-        return user
+        return UserFactory(email=email, password=password, email_verified=email_verified, **extra)
 
     return make
 

@@ -35,11 +35,10 @@ def test_profile_shows_account_and_links(client, resident):
 
 
 def test_profile_lists_memberships_with_constant_queries(
-    client, resident, django_assert_max_num_queries
+    client, resident, district, django_assert_max_num_queries
 ):
     from communities.models import Community, Membership
 
-    district = Community.objects.create(name="松滋市", kind="district")
     for i in range(6):
         community = Community.objects.create(name=f"社区{i}", kind="community", parent=district)
         Membership.objects.create(user=resident, community=community)

@@ -9,8 +9,9 @@ from wagtail.models import Page
 from wagtail.rich_text import RichText
 
 from brands.models import BrandIndexPage, BrandPage, HomePage, NewsIndexPage, NewsPage
-from communities.models import Community, Membership
-from teams.models import Task, Team
+from communities.models import Membership
+from teams.models import Task
+from tests.factories import MembershipFactory, TaskFactory, TeamFactory, UserFactory
 
 
 def png(colour="#b3261e", size=(40, 30)) -> bytes:
@@ -109,22 +110,18 @@ def make_news(news_index, make_image):
 
 
 @pytest.fixture
-def community(db):
-    district = Community.objects.create(name="松滋市", kind=Community.Kind.DISTRICT)
-    street = Community.objects.create(
-        name="新江口街道", kind=Community.Kind.STREET, parent=district
-    )
-    return Community.objects.create(name="玉岭社区", kind=Community.Kind.COMMUNITY, parent=street)
+def community(yuling):
+    return yuling
 
 
 @pytest.fixture
-def make_user(db, django_user_model):
+def make_user(db):
     counter = iter(range(1, 10_000))
 
     def make(**fields):
         n = next(counter)
-        return django_user_model.objects.create_user(
-            email=f"user{n}@example.com", password="pw-12345678", **fields
+        return UserFactory(
+            email=f"user{n}@example.com", password="pw-12345678", email_verified=None, **fields
         )
 
     return make
@@ -136,10 +133,9 @@ def make_team(community):
 
     def make(name=None, *, open_tasks=0):
         n = next(counter)
-        team = Team.objects.create(name=name or f"志愿队{n}")
-        team.communities.add(community)
+        team = TeamFactory(name=name or f"志愿队{n}", communities=[community])
         for i in range(open_tasks):
-            Task.objects.create(
+            TaskFactory(
                 community=community,
                 title=f"{team.name} 任务 {i}",
                 status=Task.Status.CLAIMED,
@@ -151,6 +147,4 @@ def make_team(community):
 
 
 def verified(user, community, role=Membership.Role.RESIDENT):
-    return Membership.objects.create(
-        user=user, community=community, role=role, status=Membership.Status.VERIFIED
-    )
+    return MembershipFactory(user=user, community=community, role=role)

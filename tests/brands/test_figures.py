@@ -18,9 +18,10 @@ from brands.figures import (
     median_days,
     month_starts,
 )
-from communities.models import Community, Membership
-from deliberation.models import Council, Proposal
-from teams.models import ServiceRecord, Task, Team
+from communities.models import Membership
+from deliberation.models import Proposal
+from teams.models import ServiceRecord, Task
+from tests.factories import CommunityFactory, CouncilFactory, TeamFactory
 
 from .conftest import verified
 
@@ -88,10 +89,10 @@ def test_charts_are_inline_svg_with_escaped_labels():
 def world(community, make_user):
     """玉岭社区 (community) and its sibling 城东社区 under the same street, see the counts below."""
     street = community.parent
-    sibling = Community.objects.create(name="城东社区", kind="community", parent=street)
+    sibling = CommunityFactory(name="城东社区", parent=street)
     staff = make_user()
     volunteer = make_user()
-    team = Team.objects.create(name="环境队")
+    team = TeamFactory(name="环境队")
     day = timedelta(days=1)
 
     def task(where, *, claimed=None, done=None, status="open"):
@@ -101,8 +102,8 @@ def world(community, make_user):
         Task.objects.filter(pk=t.pk).update(claimed_at=claimed, done_at=done)
         return Task.objects.get(pk=t.pk)
 
-    council = Council.objects.create(community=community)
-    other_council = Council.objects.create(community=sibling)
+    council = CouncilFactory(community=community)
+    other_council = CouncilFactory(community=sibling)
 
     def proposal(council, status, category, *, decided=None, task=None):
         return Proposal.objects.create(

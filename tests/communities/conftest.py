@@ -1,36 +1,29 @@
-import itertools
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from communities.models import Community, Membership
+from communities.models import Membership
 from communities.services import sync_staff_access
-
-_numbers = itertools.count(1)
+from tests.factories import MembershipFactory, UserFactory, community_tree
 
 
 @pytest.fixture
 def make_user(db):
     def make(email=None, **extra):
-        email = email or f"person{next(_numbers)}@example.com"
-        return get_user_model().objects.create_user(email=email, password="pw-12345", **extra)
+        if email is not None:
+            extra["email"] = email
+        return UserFactory(password="pw-12345", email_verified=None, **extra)
 
     return make
 
 
 @pytest.fixture
-def tree(db):
+def tree(district, street, yuling):
     """松滋市 > 新江口街道 > 玉岭社区, and 沙市区 > 解放路街道 > 十方庵社区."""
-    songzi = Community.objects.create(name="松滋市", kind="district")
-    xinjiangkou = Community.objects.create(name="新江口街道", kind="street", parent=songzi)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=xinjiangkou)
-    shashi = Community.objects.create(name="沙市区", kind="district")
-    jiefanglu = Community.objects.create(name="解放路街道", kind="street", parent=shashi)
-    shifangan = Community.objects.create(name="十方庵社区", kind="community", parent=jiefanglu)
+    shashi, jiefanglu, shifangan = community_tree("沙市区", "解放路街道", "十方庵社区")
     return SimpleNamespace(
-        songzi=songzi,
-        xinjiangkou=xinjiangkou,
+        songzi=district,
+        xinjiangkou=street,
         yuling=yuling,
         shashi=shashi,
         jiefanglu=jiefanglu,
@@ -41,7 +34,7 @@ def tree(db):
 @pytest.fixture
 def make_member(db):
     def make(user, community, role="resident", status="verified", **extra):
-        membership = Membership.objects.create(
+        membership = MembershipFactory(
             user=user, community=community, role=role, status=status, **extra
         )
         if role == Membership.Role.STAFF:

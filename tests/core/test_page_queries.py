@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from communities.models import Community, Membership
-from deliberation.models import Comment, Council, Follow, Proposal, Vote
-from teams.models import Skill, Task, Team, TeamMembership
+from communities.models import Membership
+from deliberation.models import Comment, Follow, Proposal, Vote
+from teams.models import Skill, Task
+from tests.factories import CouncilFactory, ProposalFactory, TeamFactory, make_user, member
 
 pytestmark = pytest.mark.django_db
 
@@ -42,29 +43,25 @@ def signed_in(user) -> Client:
 
 
 @pytest.fixture
-def world(db):
+def world(yuling):
     from types import SimpleNamespace
 
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
     w = SimpleNamespace(community=yuling, n=0)
-    w.council = Council.objects.create(community=yuling, name="玉岭社区居民议事会")
-    w.resident = User.objects.create_user(email="resident@example.com", password="pw-123456")
-    w.leader = User.objects.create_user(email="leader@example.com", password="pw-123456")
-    w.staff = User.objects.create_user(email="staff@example.com", password="pw-123456")
+    w.council = CouncilFactory(community=yuling, name="玉岭社区居民议事会")
+    w.resident = make_user("resident@example.com")
+    w.leader = make_user("leader@example.com")
+    w.staff = make_user("staff@example.com")
     for user, role in [(w.resident, "resident"), (w.leader, "resident"), (w.staff, "staff")]:
-        Membership.objects.create(user=user, community=yuling, role=role, status="verified")
+        member(user, yuling, role)
     w.skills = [
         Skill.objects.update_or_create(slug=slug, defaults={"name": slug})[0]
         for slug in ("sanitation", "greening")
     ]
-    w.team = Team.objects.create(name="环境志愿服务队")
-    w.team.skills.set(w.skills)
-    w.team.communities.set([yuling])
-    TeamMembership.objects.create(team=w.team, user=w.leader, role="leader", status="active")
+    w.team = TeamFactory(
+        name="环境志愿服务队", skills=w.skills, communities=[yuling], leader=w.leader
+    )
     now = timezone.now()
-    w.proposal = Proposal.objects.create(
+    w.proposal = ProposalFactory(
         council=w.council,
         author=w.resident,
         title="东门垃圾分类点无人清运",

@@ -22,10 +22,11 @@ from PIL import Image
 from core.images import MAX_IMAGE_BYTES, RENDITION_EDGE
 from core.private_media import move_public_images
 from deliberation import services as council_services
-from deliberation.models import Council, Proposal, ProposalPhoto
+from deliberation.models import Proposal, ProposalPhoto
 from live.models import Event
 from teams.models import TaskUpdate
 from tests.deliberation.conftest import make_proposal
+from tests.factories import CommunityFactory, CouncilFactory, add_staff
 from tests.teams.conftest import client_for, make_task, make_team, make_user, member
 
 GPS = 0x8825  # the GPS IFD of EXIF
@@ -123,23 +124,17 @@ def world(db):
 
     from django.contrib.auth.models import AnonymousUser
 
-    from accounts.models import User
-    from communities.models import Community
-
-    street = Community.objects.create(name="新江口街道", kind="street")
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
-    other = Community.objects.create(name="白云社区", kind="community", parent=street)
+    street = CommunityFactory(name="新江口街道", kind="street")
+    yuling = CommunityFactory(name="玉岭社区", parent=street)
+    other = CommunityFactory(name="白云社区", parent=street)
     w = SimpleNamespace(street=street, yuling=yuling, other=other, anonymous=AnonymousUser())
-    w.council = Council.objects.create(community=yuling, name="玉岭社区居民议事会")
+    w.council = CouncilFactory(community=yuling, name="玉岭社区居民议事会")
     w.resident = member(make_user("resident@example.com"), yuling)
     w.outsider = member(make_user("outsider@example.com"), other)
     w.volunteer = member(make_user("volunteer@example.com"), yuling)
     w.leader = member(make_user("leader@example.com"), yuling)
     w.other_leader = member(make_user("leader2@example.com"), yuling)
-    w.staff = member(make_user("staff@example.com"), yuling, role="staff")
-    w.street_staff = member(make_user("streetstaff@example.com"), street, role="staff")
-    w.other_staff = member(make_user("otherstaff@example.com"), other, role="staff")
-    w.superuser = User.objects.create_superuser(email="root@example.com", password="pw-123456")
+    add_staff(w)
     w.team = make_team("环境志愿服务队", community=yuling, leader=w.leader, members=[w.volunteer])
     w.other_team = make_team("邻里互助队", community=yuling, leader=w.other_leader)
     return w

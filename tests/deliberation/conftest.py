@@ -7,56 +7,27 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import User
-from communities.models import Community, Membership
-from deliberation.models import Council, Proposal
-from teams.models import Skill, Team, TeamMembership
-
-SKILL_NAMES = dict(Skill.SLUGS)
-
-
-def skills(*slugs):
-    return [
-        Skill.objects.get_or_create(slug=slug, defaults={"name": str(SKILL_NAMES[slug])})[0]
-        for slug in slugs
-    ]
-
-
-def make_user(email, **extra):
-    return User.objects.create_user(email=email, password="pw-123456", **extra)
-
-
-def member(user, community, role="resident", status="verified"):
-    Membership.objects.update_or_create(
-        user=user, community=community, defaults={"role": role, "status": status}
-    )
-    return user
-
-
-def make_team(name, *, community, skill_slugs=("sanitation",), leader=None, members=()):
-    team = Team.objects.create(name=name)
-    team.skills.set(skills(*skill_slugs))
-    team.communities.set([community])
-    if leader is not None:
-        TeamMembership.objects.create(team=team, user=leader, role="leader", status="active")
-    for user in members:
-        TeamMembership.objects.create(team=team, user=user, role="member", status="active")
-    return team
+from deliberation.models import Follow
+from tests.factories import (
+    SKILL_NAMES,
+    CouncilFactory,
+    ProposalFactory,
+    add_staff,
+    make_team,
+    make_user,
+    member,
+    skills,
+)
 
 
 def make_proposal(world, *, status="discussion", author=None, hidden=False, **fields):
     """A proposal put straight into `status` (services are tested elsewhere)."""
     now = timezone.now()
     author = author or world.resident
-    values = {
-        "title": "垃圾分类点无人清运",
-        "body": "东门垃圾分类点的垃圾三天没人收了。",
-        "category": "sanitation",
-        "location": "东门垃圾分类点",
-    }
-    values.update(fields)
+    fields.setdefault("category", "sanitation")
+    fields.setdefault("location", "东门垃圾分类点")
     published = status not in ("draft", "submitted")
-    proposal = Proposal.objects.create(
+    proposal = ProposalFactory(
         council=world.council,
         author=author,
         status=status,
@@ -70,23 +41,17 @@ def make_proposal(world, *, status="discussion", author=None, hidden=False, **fi
         voting_closes_at=now + timezone.timedelta(days=7)
         if status in ("voting", "accepted", "rejected")
         else None,
-        **values,
+        **fields,
     )
-    from deliberation.models import Follow
-
     Follow.objects.get_or_create(user=author, proposal=proposal)
     return proposal
 
 
 @pytest.fixture
-def world(db):
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
-    other = Community.objects.create(name="白云社区", kind="community", parent=street)
-
+def world(district, street, yuling, baiyun):
+    other = baiyun
     w = SimpleNamespace(district=district, street=street, yuling=yuling, other=other)
-    w.council = Council.objects.create(
+    w.council = CouncilFactory(
         community=yuling,
         name="玉岭社区居民议事会",
         voters="residents",
@@ -95,7 +60,7 @@ def world(db):
         pass_percent=50,
         voting_days=7,
     )
-    w.other_council = Council.objects.create(community=other, name="白云社区议事会")
+    w.other_council = CouncilFactory(community=other, name="白云社区议事会")
     w.anonymous = AnonymousUser()
     w.resident = member(make_user("resident@example.com", display_name="居民甲"), yuling)
     w.resident2 = member(make_user("resident2@example.com", display_name="居民乙"), yuling)
@@ -104,10 +69,7 @@ def world(db):
     w.pending = member(make_user("pending@example.com"), yuling, status="pending")
     w.outsider = member(make_user("outsider@example.com"), other)
     w.leader = member(make_user("leader@example.com", display_name="队长甲"), yuling)
-    w.staff = member(make_user("staff@example.com", display_name="社工"), yuling, role="staff")
-    w.street_staff = member(make_user("streetstaff@example.com"), street, role="staff")
-    w.other_staff = member(make_user("otherstaff@example.com"), other, role="staff")
-    w.superuser = User.objects.create_superuser(email="root@example.com", password="pw-123456")
+    add_staff(w, display_name="社工")
     skills(*SKILL_NAMES)
     w.team = make_team(
         "玉岭社区环境志愿服务队",

@@ -57,16 +57,11 @@ async def test_browser_following_a_proposal_sees_the_tally_live():
 def _build_world():
     from types import SimpleNamespace
 
-    from communities.models import Community
-    from deliberation.models import Council
+    from tests.factories import CouncilFactory, community_tree, make_user, member
 
-    from .conftest import make_user, member
-
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
+    _district, _street, yuling = community_tree()
     w = SimpleNamespace(yuling=yuling)
-    w.council = Council.objects.create(community=yuling)
+    w.council = CouncilFactory(community=yuling)
     w.resident = member(make_user("resident@example.com"), yuling)
     w.resident2 = member(make_user("resident2@example.com"), yuling)
     return w

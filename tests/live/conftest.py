@@ -1,21 +1,20 @@
 import pytest
 
-from accounts.models import User
-from communities.models import Community
+from tests.factories import UserFactory
 
 from .helpers import PASSWORD
 
 
 @pytest.fixture
 def alice(db):
-    return User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    return UserFactory(email="alice@example.com", password=PASSWORD, email_verified=None)
 
 
 @pytest.fixture
 def bob(db):
-    return User.objects.create_user(email="bob@example.com", password=PASSWORD)
+    return UserFactory(email="bob@example.com", password=PASSWORD, email_verified=None)
 
 
 @pytest.fixture
-def community(db):
-    return Community.objects.create(name="松滋市", kind=Community.Kind.DISTRICT)
+def community(district):
+    return district

@@ -24,13 +24,22 @@ from django.utils import timezone
 from wagtail import hooks
 from wagtail.log_actions import log
 
-from accounts.models import User
 from communities.models import Community, Membership
 from communities.services import sync_staff_access
 from core.admin_scope import ScopedObjectMixin
 from deliberation.models import Comment, Council, Meeting, Proposal
 from live.models import Event
-from teams.models import Need, ServiceRecord, Skill, Task, Team, TeamMembership
+from teams.models import Need, ServiceRecord, Skill, Task, Team
+from tests import factories
+from tests.factories import (
+    CouncilFactory,
+    ProposalFactory,
+    TaskFactory,
+    TeamFactory,
+    UserFactory,
+    english_skills,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,12 +89,9 @@ LINLI_APPS = {
 }
 
 
-def make_user(email, **extra):
-    return User.objects.create_user(email=email, password="pw-123456", **extra)
-
-
 def member(user, community, role="resident"):
-    Membership.objects.create(user=user, community=community, role=role, status="verified")
+    """factories.member, and a staff member's admin access synced as the admin does."""
+    factories.member(user, community, role)
     if role == "staff":
         sync_staff_access(user)
         user.refresh_from_db()
@@ -93,11 +99,7 @@ def member(user, community, role="resident"):
 
 
 @pytest.fixture
-def world(db):
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
-    baiyun = Community.objects.create(name="白云社区", kind="community", parent=street)
+def world(district, street, yuling, baiyun):
     w = SimpleNamespace(community=baiyun, yuling=yuling, street=street)
 
     w.other_staff = member(make_user("other-staff@example.com"), yuling, role="staff")
@@ -109,19 +111,20 @@ def world(db):
     editors, _created = Group.objects.get_or_create(name="Editors")
     editors.permissions.add(Permission.objects.get(codename="access_admin"))
     w.editor.groups.add(editors)
-    w.superuser = User.objects.create_superuser(email="root@example.com", password="pw-123456")
+    w.superuser = UserFactory(email="root@example.com", superuser=True, email_verified=None)
 
-    w.skill = Skill.objects.update_or_create(slug="sanitation", defaults={"name": "Sanitation"})[0]
-    w.team = Team.objects.create(name="白云互助队")
-    w.team.communities.set([baiyun])
-    w.team.skills.set([w.skill])
-    TeamMembership.objects.create(team=w.team, user=w.leader, role="leader", status="active")
+    (w.skill,) = english_skills("sanitation")
+    w.team = TeamFactory(name="白云互助队", communities=[baiyun], skills=[w.skill], leader=w.leader)
     w.membership = Membership.objects.get(user=w.resident)
 
-    w.task = Task.objects.create(
-        community=baiyun, title=SECRET_TASK, sensitive=True, team=w.team, status="claimed"
+    w.task = TaskFactory(
+        community=baiyun,
+        title=SECRET_TASK,
+        sensitive=True,
+        team=w.team,
+        status="claimed",
+        required_skills=[w.skill],
     )
-    w.task.required_skills.set([w.skill])
     w.need = Need.objects.create(
         community=baiyun,
         requester=w.resident,
@@ -137,9 +140,9 @@ def world(db):
         hours=2,
         source="self",
     )
-    w.council = Council.objects.create(community=baiyun)
+    w.council = CouncilFactory(community=baiyun)
     now = timezone.now()
-    w.proposal = Proposal.objects.create(
+    w.proposal = ProposalFactory(
         council=w.council,
         author=w.resident,
         title=SECRET_PROPOSAL,

@@ -33,10 +33,11 @@ from wagtail.models import Locale, Page, Site
 from brands.models import BrandPage, HomePage
 from communities.models import Membership
 from deliberation import services as council
-from deliberation.models import Comment, Council, Meeting, Proposal, ProposalPhoto
+from deliberation.models import Comment, Meeting, Proposal, ProposalPhoto
 from live import topics
 from teams import services as teams
 from teams.models import ServiceRecord, Task, TaskUpdate, Team, TeamMembership
+from tests.factories import CommunityFactory, CouncilFactory
 from tests.live.helpers import live_socket
 from tests.live.test_read_now import replay
 from tests.teams.conftest import client_for, make_team, make_user, member, skills
@@ -90,13 +91,11 @@ def build_world():
         pass
 
     w = W()
-    from communities.models import Community
-
-    district = Community.objects.create(name="松滋市", kind="district")
-    w.yuling = Community.objects.create(name="玉岭社区", kind="community", parent=district)
-    w.other = Community.objects.create(name="白云社区", kind="community", parent=district)
-    w.council = Council.objects.create(community=w.yuling, name="玉岭社区居民议事会")
-    Council.objects.create(community=w.other, name="白云社区议事会")
+    district = CommunityFactory(name="松滋市", kind="district")
+    w.yuling = CommunityFactory(name="玉岭社区", parent=district)
+    w.other = CommunityFactory(name="白云社区", parent=district)
+    w.council = CouncilFactory(community=w.yuling, name="玉岭社区居民议事会")
+    CouncilFactory(community=w.other, name="白云社区议事会")
     skills("sanitation", "elderly-care")
 
     w.anonymous = None

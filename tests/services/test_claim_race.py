@@ -11,31 +11,26 @@ from django.db import connection
 from django.test import Client
 from django.utils.translation import gettext
 
-from accounts.models import User
-from communities.models import Community, Membership
 from core.errors import Conflict
 from live.models import Event
 from teams import services
-from teams.models import Skill, Task, Team, TeamMembership
+from teams.models import Task
+from tests.factories import SkillFactory, TeamFactory, community_tree, make_user, member
 
 N = 20
 
 
 @pytest.fixture
 def contenders(transactional_db):
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
-    skill, _ = Skill.objects.get_or_create(slug="sanitation", defaults={"name": "环境卫生"})
-    staff = User.objects.create_user(email="staff@example.com", password="pw-123456")
-    Membership.objects.create(user=staff, community=yuling, role="staff", status="verified")
+    _district, _street, yuling = community_tree()
+    skill = SkillFactory(slug="sanitation", name="环境卫生")
+    staff = member(make_user("staff@example.com"), yuling, role="staff")
     pairs = []
     for i in range(N):
-        leader = User.objects.create_user(email=f"leader{i}@example.com", password="pw-123456")
-        team = Team.objects.create(name=f"志愿队{i:02d}")
-        team.skills.add(skill)
-        team.communities.add(yuling)
-        TeamMembership.objects.create(team=team, user=leader, role="leader", status="active")
+        leader = make_user(f"leader{i}@example.com")
+        team = TeamFactory(
+            name=f"志愿队{i:02d}", skills=[skill], communities=[yuling], leader=leader
+        )
         pairs.append((leader, team))
     task = services.create_task(
         actor=staff, community=yuling, title="清理楼道杂物", required_skills=["sanitation"]

@@ -12,9 +12,10 @@ import pytest
 from django.db import connection, connections
 
 from deliberation import services as deliberation_services
-from deliberation.models import Council, Proposal
+from deliberation.models import Proposal
 from teams import services as teams_services
 from teams.models import Need
+from tests.factories import CouncilFactory, community_tree
 
 from ..deliberation.conftest import make_user, member
 
@@ -39,17 +40,14 @@ def _race(send):
 
 def test_concurrent_sends_of_one_draft_file_it_once(monkeypatch):
     assert connection.vendor == "postgresql"
-    from communities.models import Community
 
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
-    Council.objects.create(community=yuling, name="玉岭社区居民议事会")
+    _district, _street, yuling = community_tree()
+    CouncilFactory(community=yuling, name="玉岭社区居民议事会")
     resident = member(make_user("resident@example.com"), yuling)
 
     # Nobody sees another's row before inserting: the database alone decides.
-    monkeypatch.setattr(deliberation_services, "already_filed", lambda *a, **k: None)
-    monkeypatch.setattr(teams_services, "already_filed", lambda *a, **k: None)
+    monkeypatch.setattr(deliberation_services.proposals, "already_filed", lambda *a, **k: None)
+    monkeypatch.setattr(teams_services.needs, "already_filed", lambda *a, **k: None)
 
     key = uuid.uuid4()
     ids = _race(

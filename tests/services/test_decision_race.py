@@ -10,6 +10,7 @@ from core.errors import Conflict
 from deliberation import services
 from deliberation.models import Proposal
 from teams.models import Task
+from tests.factories import CouncilFactory, community_tree
 
 from ..deliberation.conftest import make_proposal, make_user, member, skills
 
@@ -22,15 +23,12 @@ def test_concurrent_decisions_create_exactly_one_task():
     assert connection.vendor == "postgresql"
     from types import SimpleNamespace
 
-    from communities.models import Community
-    from deliberation.models import Council, Vote
+    from deliberation.models import Vote
 
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
+    _district, _street, yuling = community_tree()
     skills("sanitation")
     w = SimpleNamespace(yuling=yuling)
-    w.council = Council.objects.create(community=yuling, quorum_votes=2)
+    w.council = CouncilFactory(community=yuling, quorum_votes=2)
     author = member(make_user("author@example.com"), yuling)
     staff = [
         member(make_user(f"staff{i}@example.com"), yuling, role="staff") for i in range(DECIDERS)

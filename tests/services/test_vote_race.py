@@ -15,6 +15,7 @@ from django.db import connection, connections
 from core.errors import Conflict
 from deliberation import services
 from deliberation.models import Proposal, Vote
+from tests.factories import CouncilFactory, community_tree
 
 from ..deliberation.conftest import make_proposal, make_user, member
 
@@ -30,14 +31,9 @@ def voting_world(settings):
     settings.DELIBERATION_RATE_LIMITS = {"vote": None}
     from types import SimpleNamespace
 
-    from communities.models import Community
-    from deliberation.models import Council
-
-    district = Community.objects.create(name="松滋市", kind="district")
-    street = Community.objects.create(name="新江口街道", kind="street", parent=district)
-    yuling = Community.objects.create(name="玉岭社区", kind="community", parent=street)
+    _district, _street, yuling = community_tree()
     w = SimpleNamespace(yuling=yuling)
-    w.council = Council.objects.create(community=yuling, quorum_votes=1)
+    w.council = CouncilFactory(community=yuling, quorum_votes=1)
     w.resident = member(make_user("author@example.com"), yuling)
     w.staff = member(make_user("staff@example.com"), yuling, role="staff")
     w.voters = [member(make_user(f"v{i}@example.com"), yuling) for i in range(VOTERS)]
