@@ -59,7 +59,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 test: install-dev messages node_modules/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=20 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -133,6 +133,7 @@ async def test_anyone_follows_an_existing_community(community):
 
 
 async def test_publish_arrives_after_commit_with_the_exact_shape(alice):
+    """An event is written in the transaction and pushed after commit, as the wire form."""
     topic = user_topic(alice)
 
     def publish_and_check_nothing_before_commit():
@@ -146,7 +147,7 @@ async def test_publish_arrives_after_commit_with_the_exact_shape(alice):
             "type": "subscribed",
             "topic": topic,
         }
-        assert await ws.receive_nothing(timeout=0.1)
+        await assert_pong(ws)
         event, written_in_transaction = await database_sync_to_async(
             publish_and_check_nothing_before_commit
         )()

@@ -158,6 +158,7 @@ def scripted_server(page):
 
 
 def test_forbidden_topic_is_dropped():
+    """A refused topic is dropped: the client neither reconnects for it nor asks for it again."""
     in_browser(forbidden_topic)
 
 
@@ -180,9 +181,13 @@ def forbidden_topic(page):
     ws.send(json.dumps({"type": "error", "code": "forbidden", "topic": "task:12"}))
     page.wait_for_function("window.refused === 'forbidden'")
     ws.close()
-    # Nothing left to follow: the client does not come back for it.
-    page.wait_for_timeout(1500)
-    assert len(connections) == 1
+    # Nothing left to follow: the client does not come back for it. The next subscription
+    # opens the one new connection, and asks there for its own topic alone.
+    page.wait_for_function("document.documentElement.dataset.live === 'closed'")
+    page.evaluate("() => { Linli.live.subscribe('user:9'); }")
+    wait_until(page, lambda: len(connections) == 2 and connections[1][1])
+    assert connections[1][1] == [{"action": "subscribe", "topic": "user:9"}]
+    assert len(connections) == 2
 
 
 def test_fields_take_only_their_kinds_of_events():

@@ -6,23 +6,11 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
 from live import services
 from live.models import Event
 from live.topics import group_name
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    seen = []
-    monkeypatch.setattr(
-        services,
-        "_push",
-        lambda topic, events: seen.extend((topic, event_id, text) for event_id, text in events),
-    )
-    return seen
 
 
 @pytest.fixture
@@ -39,36 +27,47 @@ def messages(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_one_insert_ids_in_order_pushed_after_commit(pushes, django_capture_on_commit_callbacks):
+def test_one_insert_ids_in_order_pushed_after_commit(
+    messages, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """Several events cost one query, get ids in list order and are pushed, each to its
+    topic's group, only when the commit hook runs."""
     items = [("task:1", "task.claimed", {"n": 1}), ("community:2", "task.claimed", {"n": 2})]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with CaptureQueriesContext(connection) as queries:
+        with django_assert_num_queries(1):
             events = services.publish_many(items)
-        assert pushes == []  # not before commit
-    inserts = [q for q in queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 1
+        assert messages == []  # not before commit
     assert [e.topic for e in events] == ["task:1", "community:2"]
     assert events[0].pk < events[1].pk
     assert len(callbacks) == 1
     callbacks[0]()
-    assert [(topic, event_id) for topic, event_id, _text in pushes] == [
-        ("task:1", events[0].pk),
-        ("community:2", events[1].pk),
+    assert messages == [
+        (
+            group_name(e.topic),
+            {
+                "type": "live.event",
+                "id": e.pk,
+                "topic": e.topic,
+                "text": services.serialise(Event.objects.get(pk=e.pk)),
+            },
+        )
+        for e in events
     ]
-    assert pushes[0][2] == services.serialise(Event.objects.get(pk=events[0].pk))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rollback_pushes_nothing(pushes):
+def test_rollback_pushes_nothing(messages):
+    """A rolled-back transaction keeps none of its events and pushes none."""
     with pytest.raises(RuntimeError), transaction.atomic():
         services.publish_many([("task:1", "x", {}), ("task:1", "y", {})])
         raise RuntimeError
-    assert pushes == []
+    assert messages == []
     assert not Event.objects.exists()
 
 
 @pytest.mark.django_db
-def test_unknown_topic_writes_nothing(pushes):
+def test_unknown_topic_writes_nothing(messages):
+    """One unknown topic refuses the whole list before anything is written."""
     from live.topics import UnknownTopic
 
     with pytest.raises(UnknownTopic):
@@ -131,18 +130,23 @@ def test_without_a_transaction_each_publish_pushes_at_once(messages):
     assert all("id" in message for _group, message in messages)
 
 
-def _in_a_worker_thread_of_a_loop(function):
+def _in_a_worker_thread_of_a_loop(function, finished):
     """Run `function` as a sync Django view runs under daphne: in a worker thread of a
-    running event loop."""
+    running event loop; then keep the loop running until `finished()` (a push still under way
+    gets to finish)."""
 
     async def main():
         await sync_to_async(function)()
-        await asyncio.sleep(0.3)  # let a push that is still under way finish
+        async with asyncio.timeout(5):
+            while not finished():
+                await asyncio.sleep(0.01)
 
     asyncio.run(main())
 
 
 def test_a_worker_thread_goes_on_once_its_loop_has_taken_the_push(monkeypatch):
+    """A push from a worker thread of the consumers' loop has been sent before the thread goes
+    on."""
     order = []
 
     class Layer:
@@ -155,5 +159,5 @@ def test_a_worker_thread_goes_on_once_its_loop_has_taken_the_push(monkeypatch):
         services._push("task:1", [(7, "{}")])
         order.append("request went on")
 
-    _in_a_worker_thread_of_a_loop(request)
+    _in_a_worker_thread_of_a_loop(request, finished=lambda: len(order) == 2)
     assert order == [("pushed", group_name("task:1"), 7), "request went on"]
