@@ -39,12 +39,10 @@ with the fan-out. The driver's ORM work runs in one process per layout (bench.or
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import http.client
 import json
 import multiprocessing as mp
-import os
 import shutil
 import sys
 import time
@@ -54,36 +52,22 @@ from bench.layouts import (
     EMBEDDED,
     PRODUCTION,
     Layout,
-    add_gunicorn_options,
+    add_layout_options,
+    clamp_layout_options,
+    drop_unavailable,
     prepare,
-    production_problem,
     serve,
+    stack_for,
 )
 from bench.layouts import LABELS as LAYOUT_LABELS
-from bench.servers import (
-    HOST,
-    ROOT,
-    Stack,
-    free_port,
-    postgres_server,
-    raise_fd_limit,
-    throwaway_postgres,
-    wait_for_port,
-)
+from bench.servers import HOST, ROOT, Stack, free_port, raise_fd_limit, wait_for_port
+from bench.stats import percentile
 
 PASSWORD = "bench-pass-2026"  # a throwaway account in a throwaway database
 TARGET_RATIO = 1.5
 
 
 # --- results -----------------------------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
 
 
 def _figure(value: float) -> float | None:
@@ -761,7 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(SCENARIOS),
         help="comma list of scenarios: floor, embedded, production",
     )
-    add_gunicorn_options(parser)
+    add_layout_options(parser, settings_to_try="channel layer")
     parser.add_argument(
         "--daphnes",
         type=int,
@@ -770,11 +754,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep var/bench/fanout and the database afterwards"
-    )
-    parser.add_argument(
-        "--settings",
-        default="bench.settings",
-        help="settings module of the servers (to try another channel layer, say)",
     )
     return parser
 
@@ -792,8 +771,7 @@ def _clamp(args):
     args.client_procs = max(1, min(args.client_procs, 16))
     args.interval = max(0.0, min(args.interval, 10.0))
     args.grace = max(1.0, min(args.grace, 120.0))
-    args.workers = max(1, min(args.workers, 16))
-    args.threads = max(1, min(args.threads, 64))
+    clamp_layout_options(args)
     args.daphnes = max(1, min(args.daphnes, 8))
     return args
 
@@ -847,43 +825,17 @@ def run(argv_or_options=None) -> dict:
     workdir = ROOT / "var" / "bench" / "fanout"
     if workdir.exists():
         shutil.rmtree(workdir)
-    not_measured: dict[str, str] = {}
-    if PRODUCTION in scenarios:
-        problem = production_problem()
-        if problem:
-            not_measured[PRODUCTION] = problem
-            scenarios.discard(PRODUCTION)
-            print(f"{LABELS[PRODUCTION]}: not measured: {problem}", flush=True)
-    external_redis = os.environ.get("REDIS_URL") or None
-    prefix = f"bench{os.getpid()}"
-    redis_label = "-"
+    not_measured = drop_unavailable(scenarios)
     tag = dt.datetime.now().strftime("%H%M%S")
 
-    with contextlib.ExitStack() as resources:
-        # Entered first, left last: the database is dropped once every server has stopped.
-        database_url = (
-            resources.enter_context(throwaway_postgres(postgres_server(), "fanout", keep=args.keep))
-            if PRODUCTION in scenarios
-            else None
-        )
-        stack = resources.enter_context(Stack(workdir=workdir))
+    with stack_for(scenarios, "fanout", workdir=workdir, keep=args.keep) as (stack, database_url):
         layouts: dict[str, Layout] = {}
         for key in (EMBEDDED, PRODUCTION):
             if key not in scenarios:
                 continue
-            services = {}
-            if key == PRODUCTION:
-                services = {
-                    "database_url": database_url,
-                    "redis_url": external_redis or stack.redis(),
-                    "prefix": prefix,
-                }
-                redis_label = (
-                    f"REDIS_URL, prefix {prefix}" if external_redis else "private redis-server"
-                )
             print(f"{LABELS[key]}: migrating its database ...", flush=True)
             layouts[key] = prepare(
-                key, stack, var_dir=workdir / key, settings=args.settings, **services
+                key, stack, var_dir=workdir / key, settings=args.settings, database_url=database_url
             )
         people = {key: layout.orm.call(make_people, label=tag) for key, layout in layouts.items()}
 
@@ -930,6 +882,7 @@ def run(argv_or_options=None) -> dict:
                     merged[key] = result
         results = [merged[key] for key in SCENARIOS if key in merged]
         descriptions = {key: layout.description for key, layout in layouts.items()}
+        redis_label = layouts[PRODUCTION].redis if PRODUCTION in layouts else "-"
 
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)

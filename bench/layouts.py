@@ -14,6 +14,7 @@ comes with an OrmProcess on its database for the benchmark's setup and checks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from bench.servers import (
     migrate,
     postgres_problem,
     postgres_server,
+    throwaway_postgres,
 )
 
 EMBEDDED = "embedded"
@@ -49,6 +51,7 @@ class Layout:
     ws_ports: list[int] = field(default_factory=list)
     # process groups of the processes serving HTTP (a daphne, or gunicorn and its workers)
     http_process_groups: list[int] = field(default_factory=list)
+    redis: str = "-"  # which Redis the production layout uses, for the report
 
     @property
     def http_base(self) -> str:
@@ -69,12 +72,42 @@ def production_problem() -> str | None:
     return None
 
 
-def prepare(key: str, stack: Stack, *, var_dir: Path, settings: str, **services) -> Layout:
+def drop_unavailable(keys) -> dict[str, str]:
+    """Take the production layout out of `keys` (a list or set of layout keys) when it cannot
+    run here, saying so; returns {key: why} of what was taken out."""
+    if PRODUCTION not in keys:
+        return {}
+    problem = production_problem()
+    if not problem:
+        return {}
+    keys.remove(PRODUCTION)
+    print(f"{LABELS[PRODUCTION]}: not measured: {problem}", flush=True)
+    return {PRODUCTION: problem}
+
+
+@contextlib.contextmanager
+def stack_for(keys, purpose: str, *, workdir: Path, keep: bool):
+    """Yields (a Stack on workdir, the URL of a throwaway PostgreSQL database
+    `<name>_<purpose>_<pid>` when the production layout is among `keys`, else None)."""
+    database = (
+        throwaway_postgres(postgres_server(), purpose, keep=keep)
+        if PRODUCTION in keys
+        else contextlib.nullcontext()
+    )
+    # The database is entered first and left last: it is dropped once every server has stopped.
+    with database as database_url, Stack(workdir=workdir) as stack:
+        yield stack, database_url
+
+
+def prepare(
+    key: str, stack: Stack, *, var_dir: Path, settings: str, database_url: str | None = None
+) -> Layout:
     """Migrate the layout's database and start its ORM process; no server yet.
 
-    services: for PRODUCTION database_url (a throwaway PostgreSQL database), redis_url and
-    prefix (the Redis key prefix)."""
+    For PRODUCTION: database_url (a throwaway PostgreSQL database) and Redis: REDIS_URL under
+    the key prefix `bench<pid>`, else a private redis-server started on the stack."""
     var_dir.mkdir(parents=True, exist_ok=True)
+    redis = "-"
     if key == EMBEDDED:
         env = django_env(
             var_dir=var_dir, database_url=None, redis_url=None, prefix="", settings=settings
@@ -84,20 +117,23 @@ def prepare(key: str, stack: Stack, *, var_dir: Path, settings: str, **services)
             "channel layer"
         )
     else:
+        external_redis = os.environ.get("REDIS_URL") or None
+        prefix = f"bench{os.getpid()}"
+        redis = f"REDIS_URL, prefix {prefix}" if external_redis else "private redis-server"
         env = django_env(
             var_dir=var_dir,
-            database_url=services["database_url"],
-            redis_url=services["redis_url"],
-            prefix=services["prefix"],
+            database_url=database_url,
+            redis_url=external_redis or stack.redis(),
+            prefix=prefix,
             settings=settings,
         )
-        description = (
-            f"PostgreSQL (throwaway database {database_name(services['database_url'])}), Redis"
-        )
+        description = f"PostgreSQL (throwaway database {database_name(database_url)}), Redis"
     migrate(env)
     orm = OrmProcess(env, name=f"orm-{key}")
     stack.closers.append(orm)
-    return Layout(key=key, label=LABELS[key], description=description, env=env, orm=orm)
+    return Layout(
+        key=key, label=LABELS[key], description=description, env=env, orm=orm, redis=redis
+    )
 
 
 def serve(layout: Layout, stack: Stack, *, daphnes: int, workers: int, threads: int) -> None:
@@ -118,11 +154,23 @@ def serve(layout: Layout, stack: Stack, *, daphnes: int, workers: int, threads: 
     layout.description = f"{servers}; {layout.description}"
 
 
-def add_gunicorn_options(parser) -> None:
-    """The production layout's gunicorn options, shared by the benchmarks' command lines."""
+def add_layout_options(parser, *, settings_to_try: str) -> None:
+    """The options of every benchmark of the layouts: the production layout's gunicorn and the
+    servers' settings module (help: what another one would let you try)."""
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn workers of the production layout"
     )
     parser.add_argument(
         "--threads", type=int, default=4, help="threads of each gunicorn worker (gthread)"
     )
+    parser.add_argument(
+        "--settings",
+        default="bench.settings",
+        help=f"settings module of the servers (to try another {settings_to_try}, say)",
+    )
+
+
+def clamp_layout_options(args) -> None:
+    """Keep add_layout_options' numbers within what one machine can run."""
+    args.workers = max(1, min(args.workers, 16))
+    args.threads = max(1, min(args.threads, 64))

@@ -34,57 +34,18 @@ import statistics
 import sys
 import time
 
-from bench.servers import ROOT, django_env, migrate
+from bench.servers import ROOT, database_name, django_env, migrate, pg_params, throwaway_postgres
+from bench.stats import percentile, text_table
 
 MAX_QUERIES = 15
 WARMUP = 5
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
+def close_connections() -> None:
+    with contextlib.suppress(Exception):  # Django may not be set up yet
+        from django.db import connections
 
-
-# --- the throwaway database -----------------------------------------------------------------
-
-
-def _pg_params(url: str):
-    import dj_database_url
-
-    cfg = dj_database_url.parse(url)
-    if "postgresql" not in cfg["ENGINE"]:
-        return None
-    params = {
-        "host": cfg.get("HOST") or None,
-        "port": cfg.get("PORT") or None,
-        "user": cfg.get("USER") or None,
-        "password": cfg.get("PASSWORD") or None,
-    }
-    return {k: v for k, v in params.items() if v}
-
-
-def _pg_name(url: str) -> str:
-    """The name of the database the URL names: the throwaway one is named after it."""
-    import dj_database_url
-
-    return dj_database_url.parse(url)["NAME"]
-
-
-def _pg_url(params: dict, name: str) -> str:
-    user = params.get("user", "")
-    password = f":{params['password']}" if params.get("password") else ""
-    at = f"{user}{password}@" if user else ""
-    port = f":{params['port']}" if params.get("port") else ""
-    return f"postgres://{at}{params.get('host', '127.0.0.1')}{port}/{name}"
-
-
-def _pg_admin(params: dict, statement):
-    import psycopg
-
-    with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
-        conn.execute(statement)
+        connections.close_all()
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -443,24 +404,6 @@ def rows_of(results: list[dict]) -> list[list[str]]:
     ]
 
 
-def text_table(head: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-
-    def line(cells):
-        return (
-            "| "
-            + " | ".join(
-                c.ljust(w) if i < 3 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-            )
-            + " |"
-        )
-
-    return [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [
-        line(r) for r in rows
-    ]
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__)
     parser.add_argument("--proposals", type=int, default=10_000, help="proposals to seed")
@@ -479,21 +422,27 @@ def parse_args(argv):
 def run(args) -> dict:
     """Seed, measure, tear down; returns the figures (see bench.report for the shape)."""
     server_url = os.environ.get("DATABASE_URL", "")
-    pg = _pg_params(server_url) if server_url else None
+    postgres = bool(server_url) and pg_params(server_url) is not None
     workdir = ROOT / "var" / "bench" / "pages"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
-    name = f"{(pg and _pg_name(server_url)) or 'linli_bench'}_pages_{os.getpid()}"
-    database_url = None
-    if pg is not None:
-        from psycopg import sql
-
-        _pg_admin(pg, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        database_url = _pg_url(pg, name)
-        engine = f"PostgreSQL (throwaway database {name})"
-    else:
-        engine = "SQLite (throwaway file var/bench/pages/linli.sqlite3)"
-    try:
+    with contextlib.ExitStack() as resources:
+        if not args.keep:
+            resources.callback(shutil.rmtree, workdir, ignore_errors=True)
+        database_url = None
+        if postgres:
+            database_url = resources.enter_context(
+                throwaway_postgres(server_url, "pages", keep=args.keep)
+            )
+            name = database_name(database_url)
+            engine = f"PostgreSQL (throwaway database {name})"
+        else:
+            name = f"linli_bench_pages_{os.getpid()}"
+            engine = "SQLite (throwaway file var/bench/pages/linli.sqlite3)"
+            if args.keep:
+                resources.callback(print, f"kept {workdir}")
+        # Run first on the way out: Django's connections are closed before their database goes.
+        resources.callback(close_connections)
         env = django_env(var_dir=workdir, database_url=database_url, redis_url=None, prefix=name)
         print(f"migrating the throwaway database ({engine}) ...", flush=True)
         migrate(env)
@@ -531,25 +480,6 @@ def run(args) -> dict:
         print(f"seeded in {seconds:.0f} s: {world['counts']}", flush=True)
         print(f"measuring ({WARMUP} warm-up + {args.requests} timed requests a page) ...")
         results = measure_pages(world, args.requests)
-        from django.db import connections
-
-        connections.close_all()
-    finally:
-        if args.keep:
-            print(f"kept {database_url or workdir}")
-        else:
-            if pg is not None:
-                from psycopg import sql
-
-                with contextlib.suppress(Exception):  # Django may not be set up yet
-                    from django.db import connections
-
-                    connections.close_all()
-                _pg_admin(
-                    pg,
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-                )
-            shutil.rmtree(workdir, ignore_errors=True)
 
     over = [r for r in results if r["queries"] > MAX_QUERIES]
     failed = [r for r in results if r["status"] != 200]
@@ -600,7 +530,8 @@ def main(argv=None) -> int:
     print(f"Page cost. {figures['setup']}")
     print()
     for table in figures["tables"]:
-        for line in text_table(table["head"], table["rows"]):
+        # the page, its URL and who asks, then figures
+        for line in text_table(table["head"], table["rows"], left=3):
             print(line)
     print()
     for target in figures["targets"]:

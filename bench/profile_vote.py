@@ -35,10 +35,17 @@ import sys
 import time
 from pathlib import Path
 
-from bench.servers import ROOT, django_env, migrate
-from bench.votes import CHOICES, _pg_params, create_database, drop_database, populate
+from bench.servers import (
+    ROOT,
+    create_database,
+    django_env,
+    drop_database,
+    migrate,
+    pg_params,
+    postgres_server,
+)
+from bench.votes import CHOICES, populate
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/linli_bench"
 BATCHES = 10
 SITE_PACKAGES = f"{os.sep}site-packages{os.sep}"
 
@@ -271,8 +278,11 @@ def measure(args, call, proposal_ids, voters) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    server_url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    _pg_params(server_url)  # refuses anything but PostgreSQL
+    server_url = postgres_server()
+    if pg_params(server_url) is None:
+        raise SystemExit(
+            "bench.profile_vote measures PostgreSQL: set DATABASE_URL to a postgres:// URL"
+        )
     name = f"linli_profile_{os.getpid()}"
     workdir = ROOT / "var" / "bench" / "profile_vote"
     shutil.rmtree(workdir, ignore_errors=True)

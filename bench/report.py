@@ -30,8 +30,8 @@ import sys
 from pathlib import Path
 
 from bench.layouts import LABELS as LAYOUT_LABELS
+from bench.servers import ROOT, pg_params, postgres_server
 
-ROOT = Path(__file__).resolve().parent.parent
 FANOUT_LABELS = {"floor": "floor: bare websockets", **LAYOUT_LABELS}
 #: the latency figures of every fan-out table, in their order
 STATS = ("p50", "p95", "p99", "max")
@@ -141,22 +141,13 @@ def _os() -> str:
 
 
 def _postgres_version() -> str:
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/linli_bench"
     try:
-        import dj_database_url
         import psycopg
 
-        cfg = dj_database_url.parse(url)
-        if "postgresql" not in cfg["ENGINE"]:
+        parsed = pg_params(postgres_server())
+        if parsed is None:
             return "- (DATABASE_URL is not PostgreSQL)"
-        params = {
-            "host": cfg.get("HOST") or None,
-            "port": cfg.get("PORT") or None,
-            "user": cfg.get("USER") or None,
-            "password": cfg.get("PASSWORD") or None,
-        }
-        params = {k: v for k, v in params.items() if v}
-        with psycopg.connect(**params, dbname="postgres", connect_timeout=5) as conn:
+        with psycopg.connect(**parsed[0], dbname="postgres", connect_timeout=5) as conn:
             return conn.execute("SHOW server_version").fetchone()[0]
     except Exception as exc:  # any failure: say so, do not stop the report
         return f"unreachable ({type(exc).__name__})"

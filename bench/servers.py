@@ -282,34 +282,49 @@ def postgres_problem(server_url: str) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def throwaway_postgres(server_url: str, purpose: str, *, keep: bool = False):
-    """A new PostgreSQL database `<name>_<purpose>_<pid>` (name: the database server_url names)
-    on server_url's server; yields its URL and drops it afterwards (unless keep)."""
+def create_database(server_url: str, name: str) -> str:
+    """A new PostgreSQL database `name` on server_url's server (replacing a leftover of that
+    name); returns its URL."""
     import psycopg
     from psycopg import sql
 
-    params, base = pg_params(server_url)
-    name = f"{base or 'linli_bench'}_{purpose}_{os.getpid()}"
+    params, _ = pg_params(server_url)
+    drop_database(server_url, name)
     with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     user = params.get("user", "")
     password = f":{params['password']}" if params.get("password") else ""
     at = f"{user}{password}@" if user else ""
     port = f":{params['port']}" if params.get("port") else ""
+    return f"postgres://{at}{params.get('host', HOST)}{port}/{name}"
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop the database `name` on server_url's server, if it is there, whoever is connected."""
+    import psycopg
+    from psycopg import sql
+
+    params, _ = pg_params(server_url)
+    with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@contextlib.contextmanager
+def throwaway_postgres(server_url: str, purpose: str, *, keep: bool = False):
+    """A new PostgreSQL database `<name>_<purpose>_<pid>` (name: the database server_url names)
+    on server_url's server; yields its URL and drops it afterwards (unless keep)."""
+    base = pg_params(server_url)[1]
+    name = f"{base or 'linli_bench'}_{purpose}_{os.getpid()}"
+    url = create_database(server_url, name)
     try:
-        yield f"postgres://{at}{params.get('host', HOST)}{port}/{name}"
+        yield url
     finally:
         if keep:
             print(f"kept the database {name}", flush=True)
         else:
-            with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+            drop_database(server_url, name)
 
 
 def database_name(url: str) -> str:

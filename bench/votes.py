@@ -36,10 +36,8 @@ production layout is reported as not measured.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
-import os
 import queue
 import shutil
 import sys
@@ -52,23 +50,19 @@ from bench.layouts import (
     LABELS,
     PRODUCTION,
     Layout,
-    add_gunicorn_options,
+    add_layout_options,
+    clamp_layout_options,
+    drop_unavailable,
     prepare,
-    production_problem,
     serve,
+    stack_for,
 )
-from bench.servers import HOST, ROOT, Stack, postgres_server, process_group_cpu, throwaway_postgres
+from bench.servers import HOST, ROOT, process_group_cpu
+from bench.stats import percentile, text_table
 
 LAYOUTS = (PRODUCTION, EMBEDDED)
 CHOICES = ("support", "oppose", "abstain")
 TARGET_PERCENT = 60
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
 
 
 @dataclass
@@ -98,49 +92,6 @@ class Run:
         self.latencies_ms += other.latencies_ms
         for status, n in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + n
-
-
-# --- a throwaway database, for bench.profile_vote (this module uses bench.servers) -----------
-
-
-def _pg_params(url: str) -> tuple[dict, str]:
-    import dj_database_url
-
-    cfg = dj_database_url.parse(url)
-    if "postgresql" not in cfg["ENGINE"]:
-        raise SystemExit("bench.votes measures PostgreSQL: set DATABASE_URL to a postgres:// URL")
-    params = {
-        "host": cfg.get("HOST") or None,
-        "port": cfg.get("PORT") or None,
-        "user": cfg.get("USER") or None,
-        "password": cfg.get("PASSWORD") or None,
-    }
-    return {k: v for k, v in params.items() if v}, cfg["NAME"]
-
-
-def create_database(server_url: str, name: str) -> str:
-    import psycopg
-    from psycopg import sql
-
-    params, _ = _pg_params(server_url)
-    with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    user = params.get("user", "")
-    password = f":{params['password']}" if params.get("password") else ""
-    at = f"{user}{password}@" if user else ""
-    port = f":{params['port']}" if params.get("port") else ""
-    return f"postgres://{at}{params.get('host', '127.0.0.1')}{port}/{name}"
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    params, _ = _pg_params(server_url)
-    with psycopg.connect(**params, dbname="postgres", autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 # --- setup through the ORM ------------------------------------------------------------------
@@ -357,21 +308,6 @@ def fmt(value: float, digits: int = 1) -> str:
     return "-" if value != value else f"{value:.{digits}f}"
 
 
-def text_table(head, rows) -> list[str]:
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-
-    def line(cells):
-        padded = [
-            c.ljust(w) if i < 2 else c.rjust(w)  # the layout and the endpoint, then figures
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    return [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [
-        line(r) for r in rows
-    ]
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m bench.votes",
@@ -387,22 +323,16 @@ def parse_args(argv):
         default=",".join(LAYOUTS),
         help="comma list of layouts: production, embedded",
     )
-    add_gunicorn_options(parser)
+    add_layout_options(parser, settings_to_try="session engine")
     parser.add_argument(
         "--keep", action="store_true", help="keep the databases (and var/bench/votes) afterwards"
-    )
-    parser.add_argument(
-        "--settings",
-        default="bench.settings",
-        help="settings module of the servers (to try another session engine, say)",
     )
     args = parser.parse_args(argv)
     args.voters = max(1, min(args.voters, 5000))
     args.proposals = max(1, min(args.proposals, 50))
     args.rounds = max(1, min(args.rounds, 10))
     args.concurrency = max(1, min(args.concurrency, 256))
-    args.workers = max(1, min(args.workers, 16))
-    args.threads = max(1, min(args.threads, 64))
+    clamp_layout_options(args)
     layouts = [name.strip() for name in args.layouts.split(",") if name.strip()]
     unknown = set(layouts) - set(LAYOUTS)
     if unknown or not layouts:
@@ -437,14 +367,8 @@ def run(args) -> dict:
         "ok": False,
         "targets": [{"target": target_text(key), "measured": "-", "met": None} for key in LAYOUTS],
     }
-    not_measured: dict[str, str] = {}
     wanted = list(args.layouts)
-    if PRODUCTION in wanted:
-        problem = production_problem()
-        if problem:
-            not_measured[PRODUCTION] = problem
-            wanted.remove(PRODUCTION)
-            print(f"{LABELS[PRODUCTION]}: not measured: {problem}", flush=True)
+    not_measured = drop_unavailable(wanted)
     if not wanted:
         figures["error"] = "; ".join(not_measured.values())
         figures["skipped"] = True  # python -m bench reports it and goes on
@@ -452,29 +376,15 @@ def run(args) -> dict:
 
     workdir = ROOT / "var" / "bench" / "votes"
     shutil.rmtree(workdir, ignore_errors=True)
-    prefix = f"bench{os.getpid()}"
-    external_redis = os.environ.get("REDIS_URL") or None
     warm_n = min(args.voters, max(2 * args.concurrency, 50))
     per_round = args.voters * args.proposals
-    with contextlib.ExitStack() as resources:
-        # Entered first, left last: the database is dropped once every server has stopped.
-        database_url = (
-            resources.enter_context(throwaway_postgres(postgres_server(), "votes", keep=args.keep))
-            if PRODUCTION in wanted
-            else None
-        )
-        stack = resources.enter_context(Stack(workdir=workdir))
+    with stack_for(wanted, "votes", workdir=workdir, keep=args.keep) as (stack, database_url):
         measuring: dict[str, Measured] = {}
         for key in wanted:
-            services = {}
-            if key == PRODUCTION:
-                services = {
-                    "database_url": database_url,
-                    "redis_url": external_redis or stack.redis(),
-                    "prefix": prefix,
-                }
             print(f"{LABELS[key]}: migrating and filling its database ...", flush=True)
-            layout = prepare(key, stack, var_dir=workdir / key, settings=args.settings, **services)
+            layout = prepare(
+                key, stack, var_dir=workdir / key, settings=args.settings, database_url=database_url
+            )
             # one more proposal than measured: the warm-up votes go there
             _community, proposal_ids, voters = layout.orm.call(
                 populate, voters=args.voters, proposals=args.proposals + 1
@@ -658,7 +568,8 @@ def main(argv=None) -> int:
         return 1
     print(f"Vote throughput: {figures['setup']}")
     print()
-    for row in text_table(figures["tables"][0]["head"], figures["tables"][0]["rows"]):
+    # the layout and the endpoint, then figures
+    for row in text_table(figures["tables"][0]["head"], figures["tables"][0]["rows"], left=2):
         print(row)
     print()
     for target in figures["targets"]:
