@@ -34,7 +34,7 @@ COUNCIL_RULES = {
 
 GARBAGE = "东门垃圾分类点的垃圾经常没人清运"
 GREEN_BELT = "5栋旁绿化带里堆满了废旧杂物"
-E_BIKES = "电动车在楼道里充电,存在火灾隐患"
+E_BIKES = "电动车在楼道里充电，存在火灾隐患"
 NORTH_GATE = "北门改为只进不出"
 FLEA_MARKET = "周末在小区广场办二手集市"
 MEETING = "玉岭社区居民议事会第一次会议"
@@ -130,9 +130,9 @@ def _garbage(title, yuling, users, staff):
         title,
         yuling,
         users["resident1"],
-        body="东门那两组分类垃圾桶,最近常常两三天才收一次,桶满了大家只好把袋子堆在地上。"
-        "天一热味道很重,还招来野猫翻垃圾。希望议事会商量一下,"
-        "看能不能和环卫所约定固定的清运时间,平时也有人帮忙看一看。",
+        body="东门那两组分类垃圾桶，最近常常两三天才收一次，桶满了大家只好把袋子堆在地上。"
+        "天一热味道很重，还招来野猫翻垃圾。希望议事会商量一下，"
+        "看能不能和环卫所约定固定的清运时间，平时也有人帮忙看一看。",
         category="sanitation",
         location="玉岭社区东门垃圾分类点",
     )
@@ -140,12 +140,12 @@ def _garbage(title, yuling, users, staff):
     first = services.add_comment(
         actor=users["resident3"],
         proposal=proposal,
-        body="我每天早上买菜路过,确实堆得不像样,附和一下。",
+        body="我每天早上买菜路过，确实堆得不像样，附和一下。",
     )
     services.add_comment(
         actor=users["resident1"],
         proposal=proposal,
-        body="谢谢!要是有志愿者早晚各看一次,会好很多。",
+        body="谢谢！要是有志愿者早晚各看一次，会好很多。",
         parent=first,
     )
     services.open_voting(actor=staff, proposal=proposal)
@@ -167,7 +167,7 @@ def _garbage(title, yuling, users, staff):
     services.decide_proposal(
         actor=staff,
         proposal=proposal,
-        outcome="议事会同意:社区与环卫所约定每天早晚两次清运,"
+        outcome="议事会同意：社区与环卫所约定每天早晚两次清运，"
         "环境志愿服务队负责巡查分类点并劝导居民分类投放。",
     )
     proposal.refresh_from_db()
@@ -177,7 +177,7 @@ def _garbage(title, yuling, users, staff):
         team_services.post_update(
             actor=users["leader1"],
             task=task,
-            text="已和环卫所对接好清运时间,队员们排了早晚两班,从本周一开始巡查。",
+            text="已和环卫所对接好清运时间，队员们排了早晚两班，从本周一开始巡查。",
             status="in_progress",
         )
     _backdate(proposal, 20, voted_days=8)
@@ -189,9 +189,9 @@ def _green_belt(title, yuling, users, staff):
         title,
         yuling,
         users["resident2"],
-        body="5栋和6栋之间那条绿化带,有人堆了旧沙发、破花盆和装修剩下的材料,"
-        "草都被压死了,下雨后还积水生蚊子。建议组织一次清理,"
-        "清完以后请愿意养花的邻居一起把这块地种起来,大家轮流照看。",
+        body="5栋和6栋之间那条绿化带，有人堆了旧沙发、破花盆和装修剩下的材料，"
+        "草都被压死了，下雨后还积水生蚊子。建议组织一次清理，"
+        "清完以后请愿意养花的邻居一起把这块地种起来，大家轮流照看。",
         category="greenery",
         location="5栋与6栋之间的绿化带",
     )
@@ -199,7 +199,7 @@ def _green_belt(title, yuling, users, staff):
     services.add_comment(
         actor=users["resident4"],
         proposal=proposal,
-        body="里面那张旧沙发放了快半年了,早该清走。",
+        body="里面那张旧沙发放了快半年了，早该清走。",
     )
     services.open_voting(actor=staff, proposal=proposal)
     _votes(
@@ -216,9 +216,9 @@ def _e_bikes(title, yuling, users, staff):
         title,
         yuling,
         users["resident3"],
-        body="好几栋楼的楼道里都有人拉电线给电动车充电,晚上整夜插着。"
-        "万一起火,楼道是大家唯一的出路。能不能在小区里装几处集中充电桩,"
-        "同时请消防方面的志愿者来讲一讲充电安全?",
+        body="好几栋楼的楼道里都有人拉电线给电动车充电，晚上整夜插着。"
+        "万一起火，楼道是大家唯一的出路。能不能在小区里装几处集中充电桩，"
+        "同时请消防方面的志愿者来讲一讲充电安全？",
         category="safety",
         location="玉岭社区各楼栋楼道",
     )
@@ -226,18 +226,18 @@ def _e_bikes(title, yuling, users, staff):
     first = services.add_comment(
         actor=users["resident5"],
         proposal=proposal,
-        body="支持装充电桩,不过费用谁出?希望先算一算。",
+        body="支持装充电桩，不过费用谁出？希望先算一算。",
     )
     services.add_comment(
         actor=staff,
         proposal=proposal,
-        body="社区正在向街道了解充电桩补贴政策,下次议事会上给大家一个准信。",
+        body="社区正在向街道了解充电桩补贴政策，下次议事会上给大家一个准信。",
         parent=first,
     )
     services.add_comment(
         actor=users["leader2"],
         proposal=proposal,
-        body="我们互助队可以挨家挨户提醒,先把楼道里的电线收起来。",
+        body="我们互助队可以挨家挨户提醒，先把楼道里的电线收起来。",
     )
     _backdate(proposal, 3)
 
@@ -248,7 +248,7 @@ def _north_gate(title, yuling, users, staff):
         title,
         yuling,
         users["resident4"],
-        body="早晚高峰北门进出的车堵在一起,建议北门只许进不许出,出去都走东门。",
+        body="早晚高峰北门进出的车堵在一起，建议北门只许进不许出，出去都走东门。",
         category="traffic",
         location="玉岭社区北门",
     )
@@ -256,7 +256,7 @@ def _north_gate(title, yuling, users, staff):
     services.add_comment(
         actor=users["resident6"],
         proposal=proposal,
-        body="住在北边的人出门要绕一大圈,不太方便。",
+        body="住在北边的人出门要绕一大圈，不太方便。",
     )
     services.open_voting(actor=staff, proposal=proposal)
     _votes(
@@ -274,7 +274,7 @@ def _north_gate(title, yuling, users, staff):
     services.decide_proposal(
         actor=staff,
         proposal=proposal,
-        outcome="多数居民认为绕行不便,未通过。社区会请交通志愿者在高峰时段到北门疏导。",
+        outcome="多数居民认为绕行不便，未通过。社区会请交通志愿者在高峰时段到北门疏导。",
     )
     _backdate(proposal, 16, voted_days=5)
 
@@ -285,7 +285,7 @@ def _flea_market(title, yuling, users, staff):
         title,
         yuling,
         users["resident5"],
-        body="每月第一个周六上午在广场办二手集市,家里用不着的东西可以换一换、卖一卖。",
+        body="每月第一个周六上午在广场办二手集市，家里用不着的东西可以换一换、卖一卖。",
         category="other",
         location="玉岭社区中心广场",
     )
@@ -293,7 +293,7 @@ def _flea_market(title, yuling, users, staff):
     services.withdraw_proposal(
         actor=users["resident5"],
         proposal=proposal,
-        reason="社区“邻里节”已经安排了换物活动,我先撤回,到时候一起办。",
+        reason="社区“邻里节”已经安排了换物活动，我先撤回，到时候一起办。",
     )
     _backdate(proposal, 10)
 
@@ -324,16 +324,16 @@ def _meeting(council, users, staff):
     services.record_minutes(
         actor=staff,
         meeting=meeting,
-        minutes="会议由社区社工王敏主持,到会居民代表和居民共8人。\n"
-        "一、东门垃圾分类点清运问题:环卫所刘站长说明了目前的清运班次,"
-        "与会者同意改为每天早晚两次,由环境志愿服务队协助巡查和劝导。\n"
-        "二、北门通行方案:意见分歧较大,决定交由全体居民投票。\n"
-        "三、电动车楼道充电:先由社区了解充电桩补贴,下次会议再议。",
+        minutes="会议由社区社工王敏主持，到会居民代表和居民共8人。\n"
+        "一、东门垃圾分类点清运问题：环卫所刘站长说明了目前的清运班次，"
+        "与会者同意改为每天早晚两次，由环境志愿服务队协助巡查和劝导。\n"
+        "二、北门通行方案：意见分歧较大，决定交由全体居民投票。\n"
+        "三、电动车楼道充电：先由社区了解充电桩补贴，下次会议再议。",
     )
     decisions = {
-        GARBAGE: "同意每天早晚两次清运,环境志愿服务队负责巡查,一个月后回顾效果。",
+        GARBAGE: "同意每天早晚两次清运，环境志愿服务队负责巡查，一个月后回顾效果。",
         NORTH_GATE: "交由居民投票决定。",
-        E_BIKES: "社区先了解补贴政策,下次会议再议。",
+        E_BIKES: "社区先了解补贴政策，下次会议再议。",
     }
     for proposal in agenda:
         services.record_decision(

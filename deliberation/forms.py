@@ -4,11 +4,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from core import ids
 from core.drafts import parse_client_key
 from core.inputs import CleanInputMixin
 
+from . import permissions as perms
 from .models import MAX_PHOTOS, Category, Proposal, Vote
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
@@ -203,7 +205,37 @@ class OpenVotingForm(CleanInputMixin, forms.Form):
     )
 
 
+def closes_early(proposal: Proposal, now=None) -> bool:
+    """Would deciding now cut the vote short of its announced end?"""
+    now = now or timezone.now()
+    return proposal.voting_closes_at is None or proposal.voting_closes_at > now
+
+
+def not_voted_count(proposal: Proposal) -> int:
+    """Eligible voters who have not voted on the proposal yet."""
+    voted = Vote.objects.filter(proposal=proposal).values("voter_id")
+    return perms.eligible_voters(proposal.council).exclude(user_id__in=voted).count()
+
+
+def early_close_field(not_voted: int) -> forms.BooleanField:
+    """A required "I confirm" box: a vote closed before its end is what staff must mean, and
+    a box works without JavaScript where a confirm() dialog would not."""
+    return forms.BooleanField(
+        label=_("I confirm: close the vote before its announced end"),
+        required=True,
+        help_text=ngettext_lazy(
+            "%(count)d eligible voter has not voted yet.",
+            "%(count)d eligible voters have not voted yet.",
+            "count",
+        )
+        % {"count": not_voted},
+        error_messages={"required": _("Tick the box to close the vote early.")},
+    )
+
+
 class DecisionForm(CleanInputMixin, forms.Form):
+    """With `proposal` whose vote is still running, the decision asks for `confirm_early`."""
+
     outcome = forms.CharField(
         label=_("Outcome (optional)"),
         max_length=1500,
@@ -214,6 +246,11 @@ class DecisionForm(CleanInputMixin, forms.Form):
             "added for you."
         ),
     )
+
+    def __init__(self, *args, proposal=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if proposal is not None and closes_early(proposal):
+            self.fields["confirm_early"] = early_close_field(not_voted_count(proposal))
 
 
 class MeetingForm(CleanInputMixin, forms.Form):

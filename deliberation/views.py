@@ -276,7 +276,7 @@ def _proposal_context(request, proposal: Proposal, **bound):
         if proposal.status == "voting":
             if judge:
                 forms["decision_form"] = bound.get("decision_form") or DecisionForm(
-                    prefix="decision"
+                    prefix="decision", proposal=proposal
                 )
             if judge and proposal.voting_is_open(now):
                 forms["assisted_form"] = bound.get("assisted_form") or AssistedVoteForm(
@@ -524,7 +524,10 @@ def proposal_decide(request, pk):
             return _("The proposal was accepted; its follow-up task was created.")
         return _("The proposal was not accepted.")
 
-    form = DecisionForm(request.POST, prefix="decision")
+    proposal = _get_proposal(request, pk)
+    # Only a judge is asked to confirm: anyone else is refused by the service as before.
+    judged = proposal if perms.can_decide(request.user, proposal) else None
+    form = DecisionForm(request.POST, prefix="decision", proposal=judged)
     return _proposal_action(request, pk, call, form=form, form_name="decision_form", keep=True)
 
 

@@ -21,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ _event_labels: dict[str, object] = {}
 _readers: dict[str, EventReader] = {}
 _narrowing: set[str] = set()
 
-FALLBACK_LABEL = _("Update")
+FALLBACK_LABEL = pgettext_lazy("live event", "Update")
 
 
 class UnknownTopic(ValueError):
@@ -112,7 +111,7 @@ def event_label(type: str) -> str:
 def event_labels() -> dict[str, str]:
     """Every registered label in the active language, plus "*" for the fallback."""
     labels = {type: str(label) for type, label in _event_labels.items()}
-    labels["*"] = gettext("Update")
+    labels["*"] = pgettext("live event", "Update")
     return labels
 
 

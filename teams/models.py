@@ -124,7 +124,7 @@ class TeamMembership(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("team membership", "Pending")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("team membership", "Active")
         DECLINED = "declined", pgettext_lazy("team membership", "Declined")
         LEFT = "left", _("Left")
 

@@ -11,7 +11,11 @@ from ..figures import community_figures
 
 
 class CommunityFiguresPanel(Component):
-    """Proposals by status and category, median times and approved hours, per community."""
+    """Proposals by status and category, median times and approved hours, per community.
+
+    Of several communities (a superuser sees every district) only those with figures get a
+    panel; the others are named in one line rather than shown as a row of empty charts.
+    """
 
     name = "community_figures"
     template_name = "brands/admin/dashboard_panel.html"
@@ -25,8 +29,12 @@ class CommunityFiguresPanel(Component):
         statuses = dict(Proposal.Status.choices)
         categories = dict(Category.choices)
         panels = []
+        without_figures = []
         for community in self.communities:
             figures = community_figures(community, today=today)
+            if len(self.communities) > 1 and not has_figures(figures):
+                without_figures.append(community)
+                continue
             panels.append(
                 {
                     "panel_id": f"community-figures-{community.pk}",
@@ -45,4 +53,13 @@ class CommunityFiguresPanel(Component):
                     ),
                 }
             )
-        return {"panels": panels}
+        return {"panels": panels, "without_figures": without_figures}
+
+
+def has_figures(figures):
+    return bool(
+        figures.proposals
+        or figures.decision_to_claim_days is not None
+        or figures.claim_to_done_days is not None
+        or any(hours for _month, hours in figures.hours_by_month)
+    )

@@ -394,10 +394,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Request paths reach the log: the filter takes password-reset keys out of them.
-    "filters": {"reset_keys": {"()": "accounts.logs.RedactResetKeys"}},
+    "filters": {
+        "reset_keys": {"()": "accounts.logs.RedactResetKeys"},
+        "forbidden_line": {"()": "core.logs.ForbiddenOnOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["reset_keys"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "accounts.sms": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["forbidden_line"]},
     },
 }

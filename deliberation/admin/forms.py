@@ -12,6 +12,7 @@ from core.inputs import CleanInputMixin
 
 from .. import permissions as perms
 from .. import selectors
+from ..forms import closes_early, early_close_field, not_voted_count
 from ..models import Council, Meeting, Proposal, Vote
 
 
@@ -75,6 +76,9 @@ class ProposalActionForm(CleanInputMixin, forms.Form):
         for name, actions in uses.items():
             if not actions & available:
                 del self.fields[name]
+        if "decide" in available and closes_early(obj):
+            self.fields["confirm_early"] = early_close_field(not_voted_count(obj))
+            self.fields["confirm_early"].required = False
 
     def clean(self):
         data = super().clean()
@@ -86,6 +90,8 @@ class ProposalActionForm(CleanInputMixin, forms.Form):
                 self.add_error("voter", gettext("Choose the resident."))
             if not data.get("choice"):
                 self.add_error("choice", gettext("Choose their vote."))
+        if action == "decide" and "confirm_early" in self.fields and not data.get("confirm_early"):
+            self.add_error("confirm_early", self.fields["confirm_early"].error_messages["required"])
         return data
 
 

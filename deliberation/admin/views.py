@@ -136,6 +136,17 @@ def proposals_to_review(user):
     )
 
 
+def proposals_waiting(user):
+    """Submitted proposals in the user's communities, oldest first: staff publish or return them."""
+    return scoped_to_staffed(
+        Proposal.objects.filter(status=Proposal.Status.SUBMITTED).select_related(
+            "council__community", "author"
+        ),
+        user,
+        "council__community",
+    ).order_by("submitted_at", "created_at")
+
+
 def comments_to_review(user):
     return to_review(
         Comment.objects.select_related("proposal__council__community", "author"),
@@ -159,14 +170,30 @@ class ModerationIndexView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateVie
     page_title = _("Moderation queue")
     header_icon = "warning"
     url_namespace = None
+    # Submitted proposals are published or returned on the proposals viewset's action page.
+    submitted_url_name = "council_proposal:edit"
     limit = 100
+
+    def get_breadcrumbs_items(self):
+        # Without its own item the slim header names the page "Home" (only the sr-only h1 has it).
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        open_reports = Report.objects.filter(status=Report.Status.OPEN)
+        on_proposals = open_reports.filter(proposal__isnull=False)
+        on_comments = open_reports.filter(comment__isnull=False)
+        open_report_count = (
+            scoped_to_staffed(on_proposals, user, "proposal__council__community").count()
+            + scoped_to_staffed(on_comments, user, "comment__proposal__council__community").count()
+        )
         context.update(
+            submitted=list(proposals_waiting(user)[: self.limit]),
+            open_report_count=open_report_count,
             proposals=list(proposals_to_review(user)[: self.limit]),
             comments=list(comments_to_review(user)[: self.limit]),
+            submitted_url=self.submitted_url_name,
             proposal_url=f"{self.url_namespace}:proposal",
             comment_url=f"{self.url_namespace}:comment",
         )
@@ -199,6 +226,13 @@ class ModerationReviewView(
 
     def get_page_subtitle(self):
         return str(self.object)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": self.get_success_url(), "label": gettext("Moderation queue")},
+            {"url": "", "label": self.get_page_title(), "sublabel": self.get_page_subtitle()},
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -11,6 +11,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from communities.admin.columns import yes_no
 from communities.admin.scope import CommunityScopedViewSetMixin
 from communities.permissions import staffs_any_community
 from core.admin_views import ServiceFormViewSetMixin
@@ -45,9 +46,9 @@ class ProposalViewSet(CommunityScopedViewSetMixin, ServiceFormViewSetMixin, Mode
         "council",
         "status",
         "category",
-        "hidden",
+        yes_no(Proposal, "hidden"),
         "author",
-        "assisted",
+        yes_no(Proposal, "assisted"),
         "created_at",
     ]
     filterset_class = ProposalFilterSet
@@ -110,7 +111,7 @@ class CouncilViewSet(CommunityScopedViewSetMixin, ServiceFormViewSetMixin, Model
         "quorum_votes",
         "pass_percent",
         "voting_days",
-        "hide_tally",
+        yes_no(Council, "hide_tally"),
     ]
     ordering = ["community__path"]
     url_names = {"index", "index_results", "add", "edit", "history", "history_results"}

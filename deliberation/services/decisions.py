@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict
@@ -196,24 +195,13 @@ def create_follow_up_task(*, actor, proposal: Proposal):
     if len(skills) < len(wanted):
         logger.warning("skills %s missing for proposal %s", set(wanted) - set(skills), proposal.pk)
 
-    with translation.override(settings.LANGUAGE_CODE):
-        description = "\n\n".join(
-            part
-            for part in (
-                proposal.body,
-                gettext("Location: %(location)s") % {"location": proposal.location}
-                if proposal.location
-                else "",
-                gettext("Accepted by the residents' council: %(url)s")
-                % {"url": proposal.get_absolute_url()},
-            )
-            if part
-        )
+    # The place is the task's own field and the proposal is linked from the task (its
+    # `proposal`), so the description carries neither: the task page showed both twice.
     return team_services.create_task(
         actor=actor,
         community=proposal.council.community,
         title=proposal.title,
-        description=description,
+        description=proposal.body,
         location=proposal.location,
         required_skills=skills,
         origin=Task.Origin.PROPOSAL,

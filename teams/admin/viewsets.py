@@ -11,6 +11,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from communities.admin.columns import yes_no
 from communities.admin.scope import CommunityScopedViewSetMixin
 from core.admin_views import ServiceFormViewSetMixin
 
@@ -39,7 +40,15 @@ class TaskViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     add_view_class = TaskCreateView
     edit_view_class = TaskEditView
     copy_view_enabled = False
-    list_display = ["title", "community", "status", "priority", "team", "sensitive", "created_at"]
+    list_display = [
+        "title",
+        "community",
+        "status",
+        "priority",
+        "team",
+        yes_no(Task, "sensitive"),
+        "created_at",
+    ]
     filterset_class = TaskFilterSet
     search_fields = ["title", "description"]
     ordering = ["-created_at"]
@@ -81,7 +90,14 @@ class NeedViewSet(CommunityScopedViewSetMixin, ServiceFormViewSetMixin, ModelVie
     index_view_class = NeedIndexView
     edit_view_class = NeedDecisionView
     copy_view_enabled = False
-    list_display = ["__str__", "requester", "status", "private", "assisted", "created_at"]
+    list_display = [
+        "__str__",
+        "requester",
+        "status",
+        yes_no(Need, "private"),
+        yes_no(Need, "assisted"),
+        "created_at",
+    ]
     filterset_class = NeedFilterSet
     search_fields = ["description"]
     ordering = ["-created_at"]
@@ -126,7 +142,7 @@ class TeamViewSet(CommunityScopedViewSetMixin, ModelViewSet):
     menu_label = _("Teams")
     add_to_admin_menu = False
     copy_view_enabled = False
-    list_display = ["name", "active", "created_at"]
+    list_display = ["name", yes_no(Team, "active"), "created_at"]
     list_filter = ["active", "skills"]
     search_fields = ["name", "description"]
     ordering = ["name"]

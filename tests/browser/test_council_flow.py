@@ -85,6 +85,7 @@ def test_proposal_to_accepted_task_and_claim_live(live_site, open_page, council)
     staff.reload()
     staff.locator("#decide summary").click()
     staff.fill("#id_decision-outcome", "由环境志愿服务队负责清运。")
+    staff.check("#id_decision-confirm_early")
     staff.locator("[data-action=decide]").click()
     expect(staff.locator("#proposal-status")).to_have_text(
         labels(staff, "proposal-status-labels")["accepted"]

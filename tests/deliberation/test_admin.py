@@ -72,7 +72,7 @@ def test_publish_then_open_vote_then_decide_from_the_admin(admin_world):
     assert response.status_code == 302
     assert proposal.votes.get(voter=w.resident3).assisted
 
-    response = staff.post(url, {"action": "decide", "outcome": "票数不足"})
+    response = staff.post(url, {"action": "decide", "outcome": "票数不足", "confirm_early": "on"})
     assert response.status_code == 302
     proposal.refresh_from_db()
     assert proposal.status == "rejected"

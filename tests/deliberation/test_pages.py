@@ -564,7 +564,8 @@ def test_open_vote_with_closing_time_then_decide_accepts_and_shows_task(world, o
 
     with on_commit():
         response = staff.post(
-            url("proposal_decide", proposal.pk), {"decision-outcome": "由环境志愿服务队清运"}
+            url("proposal_decide", proposal.pk),
+            {"decision-outcome": "由环境志愿服务队清运", "decision-confirm_early": "on"},
         )
     assert response.status_code == 302
     proposal.refresh_from_db()
