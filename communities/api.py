@@ -3,7 +3,6 @@
 from typing import Literal
 
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from core import ids
@@ -80,11 +79,6 @@ class RejectIn(Schema):
     reason: CleanStr
 
 
-def _get(queryset, pk):
-    ids.require_in_range(pk)
-    return get_object_or_404(queryset, pk=pk)
-
-
 def _community(community: Community) -> dict:
     return {
         "id": community.pk,
@@ -133,7 +127,7 @@ def list_communities(request, kind: Literal["district", "street", "community"] |
 
 @router.get("/communities/{community_id}", response=CommunityDetailOut, auth=anyone)
 def get_community(request, community_id: int):
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     relatives = {
         c.pk: c
         for c in Community.objects.filter(
@@ -171,7 +165,7 @@ def get_community(request, community_id: int):
 @router.post("/communities/{community_id}/membership", response=MembershipOut)
 def request_membership(request, community_id: int, payload: JoinIn | None = None):
     """Ask to join a community (kind `community`). Asking again is harmless."""
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     membership = services.request_membership(
         user=request.user, community=community, note=payload.note if payload else ""
     )
@@ -179,7 +173,7 @@ def request_membership(request, community_id: int, payload: JoinIn | None = None
 
 
 def _decidable(request, membership_id):
-    return _get(Membership.objects.select_related("community", "user"), membership_id)
+    return ids.get_or_404(Membership.objects.select_related("community", "user"), membership_id)
 
 
 @router.post("/memberships/{membership_id}/verify", response=MembershipOut)

@@ -2,6 +2,7 @@
 before they reach a query: PostgreSQL refuses a bigint out of range, which would answer 500."""
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 MAX_ID = 2**63 - 1
 
@@ -22,3 +23,9 @@ def require_in_range(value) -> None:
     """Http404 for an id the database cannot hold."""
     if not isinstance(value, int) or not in_range(value):
         raise Http404
+
+
+def get_or_404(queryset, pk):
+    """The object of `queryset` with this id, or Http404 (for an id out of range too)."""
+    require_in_range(pk)
+    return get_object_or_404(queryset, pk=pk)

@@ -58,14 +58,6 @@ def _active_user(pk: int, *, field: str):
     return person
 
 
-def _get(queryset, pk: int):
-    ids.require_in_range(pk)
-    try:
-        return queryset.get(pk=pk)
-    except queryset.model.DoesNotExist:
-        raise Http404 from None
-
-
 def _visible_proposal(request, pk: int) -> Proposal:
     ids.require_in_range(pk)
     proposal = selectors.visible_proposal(viewer=request.user, pk=pk)
@@ -136,9 +128,9 @@ def proposal_out(
 
 def _detail(request, proposal: Proposal, status: int = 200):
     user = request.user
-    proposal = _get(selectors.proposals(photos=True), proposal.pk)
+    proposal = ids.get_or_404(selectors.proposals(photos=True), proposal.pk)
     staff = perms.is_council_staff(user, proposal)
-    running = services.count_votes(proposal) if proposal.status == "voting" else None
+    running = selectors.count_votes(proposal) if proposal.status == "voting" else None
     comments = selectors.comment_counts(proposal_ids=[proposal.pk]).get(proposal.pk, 0)
     data = proposal_out(proposal, user=user, staff=staff, running=running, comments_count=comments)
     signed_in = getattr(user, "is_authenticated", False)
@@ -193,7 +185,7 @@ class ProposalFilters(Schema):
     summary="Proposals of a community's council (published ones, plus your own)",
 )
 def list_proposals(request, community_id: int, filters: Query[ProposalFilters]):
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     limit, offset = _page_bounds(filters.limit, filters.offset)
     user = request.user
     signed_in = getattr(user, "is_authenticated", False)
@@ -235,7 +227,7 @@ def list_proposals(request, community_id: int, filters: Query[ProposalFilters]):
     summary="New proposal (verified members); submitted for staff review unless submit=false",
 )
 def create_proposal(request, community_id: int, payload: ProposalIn):
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     resident = None
     if payload.on_behalf_of is not None:
         if not perms.may_file_for_residents(request.user, community):
@@ -289,7 +281,7 @@ def add_photos(request, proposal_id: int, photos: File[list[UploadedFile]]):
 )
 def remove_photo(request, proposal_id: int, photo_id: int):
     proposal = _visible_proposal(request, proposal_id)
-    photo = _get(proposal.photos.all(), photo_id)
+    photo = ids.get_or_404(proposal.photos.all(), photo_id)
     photo.proposal = proposal
     services.remove_photo(actor=request.user, photo=photo)
     return Status(204, None)
@@ -518,7 +510,7 @@ def vote(request, proposal_id: int, payload: VoteIn):
     )
     tally = None
     if perms.can_see_tally(request.user, proposal):
-        counted = getattr(row, "tally", None) or services.count_votes(proposal)
+        counted = getattr(row, "tally", None) or selectors.count_votes(proposal)
         tally = counted.as_dict()
     return {
         "proposal": proposal.pk,
@@ -548,7 +540,7 @@ def decide(request, proposal_id: int, payload: DecisionIn | None = None):
     "/communities/{community_id}/council", response=CouncilOut, auth=anyone, summary="Rules"
 )
 def get_council(request, community_id: int):
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     council = selectors.council_of(community)
     if council is None:
         raise Http404
@@ -598,7 +590,7 @@ def _agenda_visibility(user, community: Community, meetings) -> set[int] | None:
     "/communities/{community_id}/meetings", response=MeetingPage, auth=anyone, summary="Meetings"
 )
 def list_meetings(request, community_id: int, limit: int = 20, offset: int = 0):
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     limit, offset = _page_bounds(limit, offset)
     qs = Meeting.objects.filter(council__community=community).select_related("council")
     count = qs.count()
@@ -613,7 +605,7 @@ def list_meetings(request, community_id: int, limit: int = 20, offset: int = 0):
 
 @router.get("/meetings/{meeting_id}", response=MeetingDetailOut, auth=anyone, summary="Meeting")
 def get_meeting(request, meeting_id: int):
-    meeting = _get(
+    meeting = ids.get_or_404(
         Meeting.objects.select_related("council__community").prefetch_related(
             "items__proposal", "attendees"
         ),

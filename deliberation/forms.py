@@ -10,7 +10,7 @@ from core import ids
 from core.drafts import parse_client_key
 from core.inputs import CleanInputMixin
 
-from . import permissions as perms
+from . import selectors
 from .models import MAX_PHOTOS, Category, Proposal, Vote
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
@@ -211,12 +211,6 @@ def closes_early(proposal: Proposal, now=None) -> bool:
     return proposal.voting_closes_at is None or proposal.voting_closes_at > now
 
 
-def not_voted_count(proposal: Proposal) -> int:
-    """Eligible voters who have not voted on the proposal yet."""
-    voted = Vote.objects.filter(proposal=proposal).values("voter_id")
-    return perms.eligible_voters(proposal.council).exclude(user_id__in=voted).count()
-
-
 def early_close_field(not_voted: int) -> forms.BooleanField:
     """A required "I confirm" box: a vote closed before its end is what staff must mean, and
     a box works without JavaScript where a confirm() dialog would not."""
@@ -250,7 +244,7 @@ class DecisionForm(CleanInputMixin, forms.Form):
     def __init__(self, *args, proposal=None, **kwargs):
         super().__init__(*args, **kwargs)
         if proposal is not None and closes_early(proposal):
-            self.fields["confirm_early"] = early_close_field(not_voted_count(proposal))
+            self.fields["confirm_early"] = early_close_field(selectors.not_voted_count(proposal))
 
 
 class MeetingForm(CleanInputMixin, forms.Form):

@@ -7,6 +7,7 @@ list), and passed in as `staff` so that it is asked once a request.
 """
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Q
 
 from accounts.permissions import is_signed_in
@@ -250,6 +251,28 @@ def verified_members(*, council: Council):
 
 
 # --- tallies -----------------------------------------------------------------------------------
+
+
+def count_votes(proposal) -> Tally:
+    """The tally from the vote rows (one query, plain SQL: it runs on every vote)."""
+    table = connection.ops.quote_name(Vote._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT choice, COUNT(*) FROM {table} WHERE proposal_id = %s GROUP BY choice",
+            [proposal.pk if isinstance(proposal, Proposal) else proposal],
+        )
+        counts = dict(cursor.fetchall())
+    return Tally(
+        support=counts.get("support", 0),
+        oppose=counts.get("oppose", 0),
+        abstain=counts.get("abstain", 0),
+    )
+
+
+def not_voted_count(proposal: Proposal) -> int:
+    """Eligible voters who have not voted on the proposal yet."""
+    voted = Vote.objects.filter(proposal=proposal).values("voter_id")
+    return perms.eligible_voters(proposal.council).exclude(user_id__in=voted).count()
 
 
 def tallies_for(*, proposal_ids) -> dict[int, Tally]:

@@ -233,7 +233,7 @@ def _proposal_context(request, proposal: Proposal, **bound):
     # Tally: running while voting (unless hidden), the recorded count once decided.
     voting = proposal.status == "voting"
     tally_hidden = voting and not selectors.running_tally_shown(proposal, staff=staff)
-    running = services.count_votes(proposal) if voting and not tally_hidden else None
+    running = selectors.count_votes(proposal) if voting and not tally_hidden else None
     tally = _as_dict(selectors.shown_tally(proposal, running=running, staff=staff))
 
     my_vote = None

@@ -54,20 +54,6 @@ router = Router(tags=["teams"])
 StatusFilter = Task.Status
 
 
-def _check_id(pk: int) -> None:
-    """A JSON 404 for ids out of the database's range."""
-    ids.require_in_range(pk)
-
-
-def _get(queryset, pk: int):
-    """The object or a JSON 404; ids out of the database's range are unknown too."""
-    _check_id(pk)
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        raise Http404
-    return obj
-
-
 def _body(request, schema: type[Schema]):
     """An optional body: JSON, a form (multipart with files), or nothing at all."""
     from pydantic import ValidationError as PydanticError
@@ -153,7 +139,7 @@ def list_tasks(request, filters: Query[TaskFilters]):
 
 @router.get("/tasks/{task_id}", response=TaskDetailOut, auth=anyone, summary="A task and updates")
 def get_task(request, task_id: int):
-    task = _get(selectors.task_list(), task_id)
+    task = ids.get_or_404(selectors.task_list(), task_id)
     return selectors.task_detail(viewer=request.user, task=task)
 
 
@@ -161,7 +147,7 @@ def _on_task(service, task_id: int, **kwargs):
     """`service(task=..., **kwargs)` on the task with this id, which the service reads itself
     (services.common.reload_task): no read here beforehand; a JSON 404 when there is no such
     task."""
-    _check_id(task_id)
+    ids.require_in_range(task_id)
     try:
         return service(task=Task(pk=task_id), **kwargs)
     except Task.DoesNotExist:
@@ -187,7 +173,7 @@ def _with_reason(request, task_id: int, service, *, argument: str = "reason"):
     summary="New task (staff); optional team dispatches it",
 )
 def create_task(request, community_id: int, payload: TaskIn):
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     team = _team(payload.team) if payload.team is not None else None
     task = services.create_task(
         actor=request.user,
@@ -207,7 +193,7 @@ def create_task(request, community_id: int, payload: TaskIn):
 @router.post("/tasks/{task_id}/claim", response=TaskOut, summary="Take the task for your team")
 def claim_task(request, task_id: int, payload: ClaimIn):
     # The service checks against this row and settles the claim with a conditional UPDATE.
-    task = _get(Task.objects.select_related("community"), task_id)
+    task = ids.get_or_404(Task.objects.select_related("community"), task_id)
     task = services.claim_task(actor=request.user, task=task, team=_team(payload.team))
     return _task_reply(request, task)
 
@@ -229,7 +215,7 @@ def release_task(request, task_id: int):
     description="The only way a sensitive task that no team holds reaches a team.",
 )
 def dispatch_task(request, task_id: int, payload: ClaimIn):
-    _check_id(task_id)
+    ids.require_in_range(task_id)
     task = _on_task(services.dispatch_task, task_id, actor=request.user, team=_team(payload.team))
     return _task_reply(request, task)
 
@@ -264,7 +250,7 @@ UPDATE_BODY = {
     ),
 )
 def post_update(request, task_id: int):
-    _check_id(task_id)
+    ids.require_in_range(task_id)
     data = _body(request, UpdateIn)
     update = _on_task(
         services.post_update,
@@ -316,7 +302,7 @@ def _records():
 
 def _record_reply(request, record: ServiceRecord) -> dict:
     """The record as the service left it, read again with what record_view shows."""
-    return selectors.record_view(viewer=request.user, record=_get(_records(), record.pk))
+    return selectors.record_view(viewer=request.user, record=ids.get_or_404(_records(), record.pk))
 
 
 @router.post(
@@ -327,7 +313,7 @@ def _record_reply(request, record: ServiceRecord) -> dict:
 def log_hours(request, task_id: int, payload: HoursIn):
     from accounts.models import User
 
-    task = _get(selectors.task_list(), task_id)
+    task = ids.get_or_404(selectors.task_list(), task_id)
     volunteer = None
     if payload.volunteer is not None:
         volunteer = User.objects.filter(pk=ids.clamp(payload.volunteer)).first()
@@ -346,14 +332,14 @@ def log_hours(request, task_id: int, payload: HoursIn):
 
 @router.post("/hours/{record_id}/approve", response=ServiceRecordOut, summary="Approve hours")
 def approve_hours(request, record_id: int):
-    record = _get(_records(), record_id)
+    record = ids.get_or_404(_records(), record_id)
     record = services.approve_hours(actor=request.user, record=record)
     return _record_reply(request, record)
 
 
 @router.post("/hours/{record_id}/decline", response=ServiceRecordOut, summary="Decline hours")
 def decline_hours(request, record_id: int, payload: TaskReasonIn):
-    record = _get(_records(), record_id)
+    record = ids.get_or_404(_records(), record_id)
     record = services.decline_hours(actor=request.user, record=record, reason=payload.reason)
     return _record_reply(request, record)
 
@@ -397,7 +383,7 @@ def list_teams(request, filters: Query[TeamFilters]):
 
 @router.get("/teams/{team_id}", response=TeamDetailOut, auth=anyone, summary="A team")
 def get_team(request, team_id: int):
-    team = _get(selectors.teams_with_counts(), team_id)
+    team = ids.get_or_404(selectors.teams_with_counts(), team_id)
     data = team_out(team)
     hours = team.approved_hours()
     tasks = selectors.task_list(team=team, status=selectors.IN_HAND)[:50]
@@ -428,7 +414,7 @@ def membership_out(membership: TeamMembership) -> dict:
 )
 def join_team(request, team_id: int):
     payload = _body(request, TeamJoinIn)
-    team = _get(Team.objects.all(), team_id)
+    team = ids.get_or_404(Team.objects.all(), team_id)
     membership = services.request_team_membership(actor=request.user, team=team, note=payload.note)
     return Status(201, membership_out(membership))
 
@@ -439,7 +425,9 @@ def join_team(request, team_id: int):
     summary="A leader lets a member in",
 )
 def approve_membership(request, membership_id: int):
-    membership = _get(TeamMembership.objects.select_related("team", "user"), membership_id)
+    membership = ids.get_or_404(
+        TeamMembership.objects.select_related("team", "user"), membership_id
+    )
     membership = services.approve_team_membership(actor=request.user, membership=membership)
     return membership_out(membership)
 
@@ -450,7 +438,9 @@ def approve_membership(request, membership_id: int):
     summary="A leader turns a request down",
 )
 def decline_membership(request, membership_id: int):
-    membership = _get(TeamMembership.objects.select_related("team", "user"), membership_id)
+    membership = ids.get_or_404(
+        TeamMembership.objects.select_related("team", "user"), membership_id
+    )
     membership = services.decline_team_membership(actor=request.user, membership=membership)
     return membership_out(membership)
 
@@ -480,7 +470,7 @@ def need_out(need: Need) -> dict:
     summary="A verified resident asks for help",
 )
 def file_need(request, community_id: int, payload: NeedIn):
-    community = _get(Community.objects.all(), community_id)
+    community = ids.get_or_404(Community.objects.all(), community_id)
     resident = None
     if payload.on_behalf_of is not None:
         from django.contrib.auth import get_user_model
@@ -511,7 +501,7 @@ def file_need(request, community_id: int, payload: NeedIn):
 def _need_for_staff(request, need_id: int) -> Need:
     from .permissions import can_see_need
 
-    need = _get(Need.objects.select_related("community", "requester"), need_id)
+    need = ids.get_or_404(Need.objects.select_related("community", "requester"), need_id)
     if not can_see_need(request.user, need):
         raise Http404
     return need

@@ -505,6 +505,9 @@ class ServiceRecord(models.Model):
         APPROVED = "approved", _("Approved")
         DECLINED = "declined", pgettext_lazy("hours status", "Declined")
 
+    #: The hours that count towards a person's day (and its 24-hour ceiling).
+    COUNTED_STATUSES = (Status.PENDING, Status.APPROVED)
+
     volunteer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("volunteer"),

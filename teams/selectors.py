@@ -6,7 +6,10 @@ viewer may not see comes as the redacted task ("Confidential task", no descripti
 skills shown or updates).
 """
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from . import permissions as perms
@@ -102,12 +105,29 @@ def task_detail(*, viewer, task: Task) -> dict:
     return task_data(task=task, visible=visible, updates=updates)
 
 
+def day_totals(records) -> dict[tuple[int, datetime.date], Decimal]:
+    """{(volunteer id, date): pending + approved hours of that person that day} for the
+    records given, in one aggregate query: what a reviewer weighs a record against."""
+    keys = {(r.volunteer_id, r.date) for r in records}
+    if not keys:
+        return {}
+    match = Q()
+    for volunteer_id, date in keys:
+        match |= Q(volunteer_id=volunteer_id, date=date)
+    rows = (
+        ServiceRecord.objects.filter(match, status__in=ServiceRecord.COUNTED_STATUSES)
+        .values("volunteer_id", "date")
+        .annotate(total=Sum("hours"))
+    )
+    return {(row["volunteer_id"], row["date"]): row["total"] for row in rows}
+
+
 def with_day_hours(*, records) -> list:
     """`records` as a list, each with `day_hours`: the volunteer's pending and approved hours
-    on its date in all (services.day_totals, one query for all), what a reviewer weighs it
+    on its date in all (day_totals, one query for all), what a reviewer weighs it
     against."""
     records = list(records)
-    totals = services.day_totals(records)
+    totals = day_totals(records)
     for record in records:
         record.day_hours = totals.get((record.volunteer_id, record.date))
     return records

@@ -12,8 +12,9 @@ from core.inputs import CleanInputMixin
 
 from .. import permissions as perms
 from .. import selectors
-from ..forms import closes_early, early_close_field, not_voted_count
+from ..forms import closes_early, early_close_field
 from ..models import Council, Meeting, Proposal, Vote
+from ..services.councils import RULE_FIELDS
 
 
 class ProposalActionForm(CleanInputMixin, forms.Form):
@@ -77,7 +78,7 @@ class ProposalActionForm(CleanInputMixin, forms.Form):
             if not actions & available:
                 del self.fields[name]
         if "decide" in available and closes_early(obj):
-            self.fields["confirm_early"] = early_close_field(not_voted_count(obj))
+            self.fields["confirm_early"] = early_close_field(selectors.not_voted_count(obj))
             self.fields["confirm_early"].required = False
 
     def clean(self):
@@ -205,22 +206,10 @@ class MeetingRecordForm(CleanInputMixin, forms.Form):
             )
 
 
-RULE_FIELDS = [
-    "name",
-    "voters",
-    "quorum_kind",
-    "quorum_votes",
-    "quorum_percent",
-    "pass_percent",
-    "voting_days",
-    "hide_tally",
-]
-
-
 class CouncilRulesForm(CleanInputMixin, forms.ModelForm):
     class Meta:
         model = Council
-        fields = RULE_FIELDS
+        fields = list(RULE_FIELDS)
 
     def __init__(self, *args, user=None, obj=None, **kwargs):
         super().__init__(*args, instance=obj, **kwargs)

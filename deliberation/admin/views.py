@@ -23,10 +23,10 @@ from core.admin_views import (
 )
 from core.errors import NotAllowed
 
-from .. import services
+from .. import selectors, services
 from ..models import Comment, Council, Meeting, Proposal, Report
+from ..services.councils import RULE_FIELDS
 from .forms import (
-    RULE_FIELDS,
     CouncilCreateForm,
     CouncilRulesForm,
     MeetingRecordForm,
@@ -72,7 +72,7 @@ class ProposalActionView(SummaryFormView):
         context = super().get_context_data(**kwargs)
         proposal = self.object
         context.update(
-            tally=services.count_votes(proposal),
+            tally=selectors.count_votes(proposal),
             open_reports=proposal.reports.filter(status=Report.Status.OPEN).count(),
             comments_count=proposal.comments.count(),
             has_actions=bool(context["form"].fields["action"].choices),

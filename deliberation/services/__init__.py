@@ -51,7 +51,7 @@ from .proposals import (
     submit_proposal,
     withdraw_proposal,
 )
-from .voting import cast_vote, count_votes, open_voting
+from .voting import cast_vote, open_voting
 
 __all__ = [
     "add_comment",
@@ -60,7 +60,6 @@ __all__ = [
     "cast_vote",
     "check_rate",
     "clean_text",
-    "count_votes",
     "create_follow_up_task",
     "create_proposal",
     "decide_proposal",

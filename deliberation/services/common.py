@@ -62,7 +62,7 @@ def clean_text(value, *, field: str, max_length: int, required: bool = True) -> 
     return value
 
 
-def _locked(proposal: Proposal, *, no_key: bool = False) -> Proposal:
+def lock_proposal(proposal: Proposal, *, no_key: bool = False) -> Proposal:
     """Lock the proposal row and refresh `proposal` (its cached relations stay)."""
     fresh = Proposal.objects.select_for_update(of=("self",), no_key=no_key).get(pk=proposal.pk)
     for field in Proposal._meta.concrete_fields:
@@ -70,7 +70,7 @@ def _locked(proposal: Proposal, *, no_key: bool = False) -> Proposal:
     return proposal
 
 
-def _audit(instance, action: str, actor, **data):
+def audit(instance, action: str, actor, **data):
     log(instance=instance, action=action, user=actor if is_signed_in(actor) else None, data=data)
 
 
@@ -78,7 +78,7 @@ def proposal_topic(proposal) -> str:
     return f"proposal:{proposal.pk if isinstance(proposal, Proposal) else proposal}"
 
 
-def _judge_guard(actor, proposal: Proposal, message) -> None:
+def judge_guard(actor, proposal: Proposal, message) -> None:
     """Staff judge proposals (perms.may_judge), never one they wrote or filed themselves."""
     if perms.may_review(actor, proposal) and perms.is_own_proposal(actor, proposal):
         raise NotAllowed(

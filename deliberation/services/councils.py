@@ -10,24 +10,26 @@ from core.errors import NotAllowed
 
 from .. import permissions as perms
 from ..models import Council
-from .common import _audit
+from .common import audit
+
+#: What staff may change of a council (its forms edit exactly these).
+RULE_FIELDS = (
+    "name",
+    "voters",
+    "quorum_kind",
+    "quorum_votes",
+    "quorum_percent",
+    "pass_percent",
+    "voting_days",
+    "hide_tally",
+)
 
 
 def update_council(*, actor, council: Council, **rules) -> Council:
     """Staff change the council's rules (who votes, quorum, threshold, days, hidden tally)."""
     if not perms.can_manage_council(actor, council):
         raise NotAllowed(_("Only community staff can change the council's rules."))
-    allowed = {
-        "name",
-        "voters",
-        "quorum_kind",
-        "quorum_votes",
-        "quorum_percent",
-        "pass_percent",
-        "voting_days",
-        "hide_tally",
-    }
-    unknown = set(rules) - allowed
+    unknown = set(rules) - set(RULE_FIELDS)
     if unknown:
         raise ValidationError(
             {name: [gettext("This field cannot be changed.")] for name in unknown}
@@ -37,7 +39,7 @@ def update_council(*, actor, council: Council, **rules) -> Council:
             setattr(council, name, value)
         council.full_clean(exclude=["community"])
         council.save()
-        _audit(council, "linli.council.rules", actor, **{k: rules[k] for k in sorted(rules)})
+        audit(council, "linli.council.rules", actor, **{k: rules[k] for k in sorted(rules)})
     return council
 
 

@@ -16,10 +16,10 @@ from teams.models import Task
 
 from .. import permissions as perms
 from ..models import CATEGORY_SKILLS, Proposal
+from ..selectors import count_votes
 from ..tally import Result, Tally, decide
-from .common import S, _audit, _judge_guard, _locked, clean_text, proposal_topic
+from .common import S, audit, clean_text, judge_guard, lock_proposal, proposal_topic
 from .follows import notify_followers
-from .voting import count_votes
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +113,10 @@ def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
     The tally is counted from the vote rows under the proposal's row lock; accepting creates
     the follow-up task in the same transaction. A second decision gets 409.
     """
-    _judge_guard(actor, proposal, _("Only community staff can record the decision."))
+    judge_guard(actor, proposal, _("Only community staff can record the decision."))
     note = clean_text(outcome, field="outcome", max_length=1500, required=False)
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status != S.VOTING:
             raise Conflict(_("Only a proposal being voted on can be decided."), code="not_voting")
         council = proposal.council
@@ -142,7 +142,7 @@ def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
         if result.accepted:
             proposal.task = create_follow_up_task(actor=actor, proposal=proposal)
         proposal.save()
-        _audit(
+        audit(
             proposal,
             "linli.proposal.decide",
             actor,

@@ -10,7 +10,7 @@ from live.services import publish
 
 from .. import permissions as perms
 from ..models import Comment, Proposal
-from .common import _audit, check_rate, clean_text, proposal_topic
+from .common import audit, check_rate, clean_text, proposal_topic
 
 
 def add_comment(*, actor, proposal: Proposal, body, parent: Comment | None = None) -> Comment:
@@ -30,7 +30,7 @@ def add_comment(*, actor, proposal: Proposal, body, parent: Comment | None = Non
     check_rate(user=actor, action="comment")
     with transaction.atomic():
         comment = Comment.objects.create(proposal=proposal, author=actor, parent=parent, body=body)
-        _audit(comment, "linli.comment.create", actor, proposal=proposal.pk)
+        audit(comment, "linli.comment.create", actor, proposal=proposal.pk)
         publish(
             topic=proposal_topic(proposal),
             type="proposal.comment_added",

@@ -15,7 +15,7 @@ from live.texts import localized
 
 from .. import permissions as perms
 from ..models import Follow, Proposal
-from .common import _audit
+from .common import audit
 
 NOTICES = {
     "published": _("Your followed proposal “%(title)s” is now open for discussion."),
@@ -95,7 +95,7 @@ def follow_proposal(*, actor, proposal: Proposal) -> Follow:
     with transaction.atomic():
         follow, created = Follow.objects.get_or_create(user=actor, proposal=proposal)
         if created:
-            _audit(proposal, "linli.proposal.follow", actor)
+            audit(proposal, "linli.proposal.follow", actor)
     return follow
 
 
@@ -105,4 +105,4 @@ def unfollow_proposal(*, actor, proposal: Proposal) -> None:
     with transaction.atomic():
         deleted, _n = Follow.objects.filter(user=actor, proposal=proposal).delete()
         if deleted:
-            _audit(proposal, "linli.proposal.unfollow", actor)
+            audit(proposal, "linli.proposal.unfollow", actor)

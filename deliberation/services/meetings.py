@@ -10,7 +10,7 @@ from live.services import publish
 
 from .. import permissions as perms
 from ..models import AgendaItem, Council, Meeting, Proposal
-from .common import _audit, clean_text
+from .common import audit, clean_text
 
 
 def _meeting_guard(actor, council: Council) -> None:
@@ -40,7 +40,7 @@ def schedule_meeting(*, actor, council: Council, starts_at, place, title="", age
         AgendaItem.objects.bulk_create(
             [AgendaItem(meeting=meeting, proposal=p, position=i) for i, p in enumerate(proposals)]
         )
-        _audit(meeting, "linli.meeting.schedule", actor, agenda=[p.pk for p in proposals])
+        audit(meeting, "linli.meeting.schedule", actor, agenda=[p.pk for p in proposals])
         publish(
             topic=f"community:{council.community_id}",
             type="meeting.scheduled",
@@ -64,7 +64,7 @@ def set_agenda(*, actor, meeting: Meeting, proposals) -> Meeting:
             AgendaItem.objects.update_or_create(
                 meeting=meeting, proposal=proposal, defaults={"position": position}
             )
-        _audit(meeting, "linli.meeting.agenda", actor, agenda=[p.pk for p in chosen])
+        audit(meeting, "linli.meeting.agenda", actor, agenda=[p.pk for p in chosen])
     return meeting
 
 
@@ -85,7 +85,7 @@ def record_attendance(
         meeting.other_attendees = names
         meeting.attendance_count = attendance_count
         meeting.save(update_fields=["other_attendees", "attendance_count", "updated_at"])
-        _audit(
+        audit(
             meeting,
             "linli.meeting.attendance",
             actor,
@@ -105,7 +105,7 @@ def record_minutes(*, actor, meeting: Meeting, minutes, held: bool = True) -> Me
             meeting.status = Meeting.Status.HELD
             fields.append("status")
         meeting.save(update_fields=fields)
-        _audit(meeting, "linli.meeting.minutes", actor, held=meeting.status == "held")
+        audit(meeting, "linli.meeting.minutes", actor, held=meeting.status == "held")
     return meeting
 
 
@@ -127,7 +127,7 @@ def record_decision(*, actor, meeting: Meeting, proposal: Proposal, decision) ->
         )
         item.decision = decision
         item.save(update_fields=["decision"])
-        _audit(meeting, "linli.meeting.decision", actor, proposal=proposal.pk, decision=decision)
+        audit(meeting, "linli.meeting.decision", actor, proposal=proposal.pk, decision=decision)
     return item
 
 
@@ -139,5 +139,5 @@ def cancel_meeting(*, actor, meeting: Meeting, reason="") -> Meeting:
             raise Conflict(_("A meeting that was held cannot be cancelled."))
         meeting.status = Meeting.Status.CANCELLED
         meeting.save(update_fields=["status", "updated_at"])
-        _audit(meeting, "linli.meeting.cancel", actor, reason=reason)
+        audit(meeting, "linli.meeting.cancel", actor, reason=reason)
     return meeting

@@ -11,7 +11,7 @@ from live.services import publish
 
 from .. import permissions as perms
 from ..models import Comment, Proposal, Report
-from .common import _audit, _judge_guard, _locked, check_rate, clean_text, proposal_topic
+from .common import audit, check_rate, clean_text, judge_guard, lock_proposal, proposal_topic
 
 DEFAULT_REPORTS_TO_HIDE = 3
 
@@ -28,10 +28,10 @@ def _close_reports(*, actor, status: str, proposal=None, comment=None) -> int:
 
 def hide_proposal(*, actor, proposal: Proposal, reason) -> Proposal:
     """Staff hide a proposal from everyone but its author and staff, with a reason."""
-    _judge_guard(actor, proposal, _("Only community staff can hide proposals."))
+    judge_guard(actor, proposal, _("Only community staff can hide proposals."))
     reason = clean_text(reason, field="reason", max_length=500)
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         was_hidden = proposal.hidden
         proposal.hidden = True
         proposal.hidden_reason = reason
@@ -41,7 +41,7 @@ def hide_proposal(*, actor, proposal: Proposal, reason) -> Proposal:
             update_fields=["hidden", "hidden_reason", "hidden_by", "hidden_at", "updated_at"]
         )
         upheld = _close_reports(actor=actor, status=Report.Status.UPHELD, proposal=proposal)
-        _audit(
+        audit(
             proposal,
             "linli.proposal.hide",
             actor,
@@ -56,10 +56,10 @@ def hide_proposal(*, actor, proposal: Proposal, reason) -> Proposal:
 
 def restore_proposal(*, actor, proposal: Proposal, reason="") -> Proposal:
     """Staff show a hidden proposal again; open reports on it are dismissed."""
-    _judge_guard(actor, proposal, _("Only community staff can restore proposals."))
+    judge_guard(actor, proposal, _("Only community staff can restore proposals."))
     reason = clean_text(reason, field="reason", max_length=500, required=False)
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if not proposal.hidden:
             raise Conflict(_("This proposal is not hidden."))
         proposal.hidden = False
@@ -70,9 +70,7 @@ def restore_proposal(*, actor, proposal: Proposal, reason="") -> Proposal:
             update_fields=["hidden", "hidden_reason", "hidden_by", "hidden_at", "updated_at"]
         )
         dismissed = _close_reports(actor=actor, status=Report.Status.DISMISSED, proposal=proposal)
-        _audit(
-            proposal, "linli.proposal.restore", actor, reason=reason, reports_dismissed=dismissed
-        )
+        audit(proposal, "linli.proposal.restore", actor, reason=reason, reports_dismissed=dismissed)
         publish(topic=proposal_topic(proposal), type="proposal.restored", data={}, actor=actor)
     return proposal
 
@@ -96,7 +94,7 @@ def hide_comment(*, actor, comment: Comment, reason) -> Comment:
         )
         comment.refresh_from_db()
         upheld = _close_reports(actor=actor, status=Report.Status.UPHELD, comment=comment)
-        _audit(comment, "linli.comment.hide", actor, reason=reason, reports_upheld=upheld)
+        audit(comment, "linli.comment.hide", actor, reason=reason, reports_upheld=upheld)
         publish(
             topic=proposal_topic(comment.proposal_id),
             type="proposal.comment_hidden",
@@ -117,7 +115,7 @@ def restore_comment(*, actor, comment: Comment, reason="") -> Comment:
             raise Conflict(_("This comment is not hidden."))
         comment.refresh_from_db()
         dismissed = _close_reports(actor=actor, status=Report.Status.DISMISSED, comment=comment)
-        _audit(comment, "linli.comment.restore", actor, reason=reason, reports_dismissed=dismissed)
+        audit(comment, "linli.comment.restore", actor, reason=reason, reports_dismissed=dismissed)
         publish(
             topic=proposal_topic(comment.proposal_id),
             type="proposal.comment_restored",
@@ -147,7 +145,7 @@ def report_content(*, actor, target, reason="") -> tuple[Report, bool]:
         )
         if not created:
             return report, False
-        _audit(report, "linli.report.create", actor, reason=reason)
+        audit(report, "linli.report.create", actor, reason=reason)
         # Only reports by verified members of the proposal's community count towards hiding it:
         # otherwise a few throwaway accounts from anywhere could hide any proposal.
         proposal = target.proposal if is_comment else target
@@ -180,7 +178,7 @@ def _auto_hide(target, open_count: int) -> None:
         return
     target.refresh_from_db()
     action = "linli.comment.hide" if model is Comment else "linli.proposal.hide"
-    _audit(target, action, None, reason=reason)
+    audit(target, action, None, reason=reason)
     proposal_id = target.proposal_id if model is Comment else target.pk
     kind = "proposal.comment_hidden" if model is Comment else "proposal.hidden"
     publish(

@@ -16,7 +16,7 @@ from live.services import publish
 
 from .. import permissions as perms
 from ..models import MAX_PHOTOS, Category, Council, Proposal, ProposalPhoto
-from .common import S, _audit, _judge_guard, _locked, check_rate, clean_text, proposal_topic
+from .common import S, audit, check_rate, clean_text, judge_guard, lock_proposal, proposal_topic
 from .follows import _follow, notify_followers
 
 
@@ -60,11 +60,11 @@ def add_photos(*, actor, proposal: Proposal, files) -> list[ProposalPhoto]:
     if not perms.may_edit(actor, proposal):
         raise NotAllowed()
     with transaction.atomic():
-        _locked(proposal)  # serialises uploads, so the limit of 4 holds
+        lock_proposal(proposal)  # serialises uploads, so the limit of 4 holds
         if proposal.status not in Proposal.EDITABLE or proposal.hidden:
             raise Conflict(_("Photos can be changed only before the proposal is published."))
         photos = _add_photos(proposal, files, actor)
-        _audit(proposal, "linli.proposal.edit", actor, photos_added=len(photos))
+        audit(proposal, "linli.proposal.edit", actor, photos_added=len(photos))
     return photos
 
 
@@ -73,13 +73,13 @@ def remove_photo(*, actor, photo: ProposalPhoto) -> None:
     if not perms.may_edit(actor, proposal):
         raise NotAllowed()
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status not in Proposal.EDITABLE or proposal.hidden:
             raise Conflict(_("Photos can be changed only before the proposal is published."))
         photo_id = photo.pk
         files = [f for f in (photo.image, photo.rendition) if f]
         photo.delete()
-        _audit(proposal, "linli.proposal.edit", actor, photo_removed=photo_id)
+        audit(proposal, "linli.proposal.edit", actor, photo_removed=photo_id)
 
         def delete_files():
             for file in files:
@@ -150,7 +150,7 @@ def create_proposal(
         _add_photos(proposal, photos, actor)
         if assisted:
             _follow(on_behalf_of, proposal)
-            _audit(
+            audit(
                 proposal,
                 "linli.proposal.assisted",
                 actor,
@@ -160,7 +160,7 @@ def create_proposal(
             notify_followers(proposal=proposal, kind="assisted", actor=actor)
         else:
             _follow(actor, proposal)
-            _audit(proposal, "linli.proposal.create", actor, status=proposal.status)
+            audit(proposal, "linli.proposal.create", actor, status=proposal.status)
     if once.existing is not None:
         return once.existing
     return proposal
@@ -187,14 +187,14 @@ def edit_proposal(*, actor, proposal: Proposal, **changes) -> Proposal:
                 value, field=name, max_length=allowed[name], required=name != "location"
             )
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status not in Proposal.EDITABLE or proposal.hidden:
             raise Conflict(_("A proposal can be edited only before it is published."))
         for name, value in cleaned.items():
             setattr(proposal, name, value)
         if cleaned:
             proposal.save(update_fields=[*cleaned, "updated_at"])
-            _audit(proposal, "linli.proposal.edit", actor, fields=sorted(cleaned))
+            audit(proposal, "linli.proposal.edit", actor, fields=sorted(cleaned))
     return proposal
 
 
@@ -202,21 +202,21 @@ def submit_proposal(*, actor, proposal: Proposal) -> Proposal:
     if not perms.may_edit(actor, proposal):
         raise NotAllowed(_("Only the author can submit a proposal."))
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status != S.DRAFT or proposal.hidden:
             raise Conflict(_("Only a draft can be submitted."))
         proposal.status = S.SUBMITTED
         proposal.submitted_at = timezone.now()
         proposal.save(update_fields=["status", "submitted_at", "updated_at"])
-        _audit(proposal, "linli.proposal.submit", actor)
+        audit(proposal, "linli.proposal.submit", actor)
     return proposal
 
 
 def publish_proposal(*, actor, proposal: Proposal) -> Proposal:
     """Staff: submitted -> discussion. Everyone can see it from now on."""
-    _judge_guard(actor, proposal, _("Only community staff can publish proposals."))
+    judge_guard(actor, proposal, _("Only community staff can publish proposals."))
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status != S.SUBMITTED:
             raise Conflict(_("Only a submitted proposal can be published."))
         proposal.status = S.DISCUSSION
@@ -226,7 +226,7 @@ def publish_proposal(*, actor, proposal: Proposal) -> Proposal:
         proposal.save(
             update_fields=["status", "published_at", "published_by", "return_reason", "updated_at"]
         )
-        _audit(proposal, "linli.proposal.publish", actor)
+        audit(proposal, "linli.proposal.publish", actor)
         publish(
             topic=proposal_topic(proposal),
             type="proposal.published",
@@ -253,17 +253,17 @@ def publish_proposal(*, actor, proposal: Proposal) -> Proposal:
 
 def return_proposal(*, actor, proposal: Proposal, reason) -> Proposal:
     """Staff send a submitted proposal back to its author as a draft, saying why."""
-    _judge_guard(actor, proposal, _("Only community staff can return proposals."))
+    judge_guard(actor, proposal, _("Only community staff can return proposals."))
     reason = clean_text(reason, field="reason", max_length=500)
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status != S.SUBMITTED:
             raise Conflict(_("Only a submitted proposal can be returned."))
         proposal.status = S.DRAFT
         proposal.return_reason = reason
         proposal.submitted_at = None
         proposal.save(update_fields=["status", "return_reason", "submitted_at", "updated_at"])
-        _audit(proposal, "linli.proposal.return", actor, reason=reason)
+        audit(proposal, "linli.proposal.return", actor, reason=reason)
         notify_followers(proposal=proposal, kind="returned", actor=actor, reason=reason)
     return proposal
 
@@ -274,14 +274,14 @@ def withdraw_proposal(*, actor, proposal: Proposal, reason="") -> Proposal:
         raise NotAllowed(_("Only the author can withdraw a proposal."))
     reason = clean_text(reason, field="reason", max_length=500, required=False)
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status not in Proposal.WITHDRAWABLE:
             raise Conflict(_("A proposal can be withdrawn only before the vote opens."))
         was_published = proposal.is_published
         proposal.status = S.WITHDRAWN
         proposal.withdraw_reason = reason
         proposal.save(update_fields=["status", "withdraw_reason", "updated_at"])
-        _audit(proposal, "linli.proposal.withdraw", actor, reason=reason)
+        audit(proposal, "linli.proposal.withdraw", actor, reason=reason)
         if was_published:
             publish(
                 topic=proposal_topic(proposal),

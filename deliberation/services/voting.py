@@ -20,8 +20,9 @@ from live.services import publish
 
 from .. import permissions as perms
 from ..models import Proposal, Vote
+from ..selectors import count_votes
 from ..tally import Tally
-from .common import S, _audit, _locked, check_rate, proposal_topic
+from .common import S, audit, check_rate, lock_proposal, proposal_topic
 from .follows import notice_texts, notify_followers
 
 
@@ -47,22 +48,6 @@ def _voting_state(proposal_id: int):
     )
 
 
-def count_votes(proposal) -> Tally:
-    """The tally from the vote rows (one query, plain SQL: it runs on every vote)."""
-    table = connection.ops.quote_name(Vote._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT choice, COUNT(*) FROM {table} WHERE proposal_id = %s GROUP BY choice",
-            [proposal.pk if isinstance(proposal, Proposal) else proposal],
-        )
-        counts = dict(cursor.fetchall())
-    return Tally(
-        support=counts.get("support", 0),
-        oppose=counts.get("oppose", 0),
-        abstain=counts.get("abstain", 0),
-    )
-
-
 def open_voting(*, actor, proposal: Proposal, closes_at=None) -> Proposal:
     """Staff: discussion -> voting, until `closes_at` or the council's default days."""
     if not perms.may_review(actor, proposal):
@@ -83,14 +68,14 @@ def open_voting(*, actor, proposal: Proposal, closes_at=None) -> Proposal:
                 {"closes_at": [gettext("A vote may stay open for at most 90 days.")]}
             )
     with transaction.atomic():
-        _locked(proposal)
+        lock_proposal(proposal)
         if proposal.status != S.DISCUSSION or proposal.hidden:
             raise Conflict(_("The vote can be opened only on a proposal in discussion."))
         proposal.status = S.VOTING
         proposal.voting_opens_at = now
         proposal.voting_closes_at = closes_at
         proposal.save(update_fields=["status", "voting_opens_at", "voting_closes_at", "updated_at"])
-        _audit(proposal, "linli.proposal.voting_open", actor, closes_at=closes_at.isoformat())
+        audit(proposal, "linli.proposal.voting_open", actor, closes_at=closes_at.isoformat())
         publish(
             topic=proposal_topic(proposal),
             type="proposal.voting_opened",
@@ -187,7 +172,7 @@ def cast_vote(*, actor, proposal: Proposal, choice, voter=None) -> Vote:
                     .get()
                 )
         row.proposal, row.voter = proposal, voter  # for the audit label, without queries
-        _audit(
+        audit(
             row,
             "linli.vote.assisted" if assisted else "linli.vote.cast",
             actor,

@@ -10,7 +10,7 @@ of `common` (what they share). Callers use this package: `from teams import serv
 """
 
 from .. import permissions as perms
-from .hours import approve_hours, day_totals, decline_hours, hours_text, log_hours
+from .hours import approve_hours, decline_hours, hours_text, log_hours
 from .memberships import approve_team_membership, decline_team_membership, request_team_membership
 from .needs import accept_need, decline_need, file_need, need_data
 from .tasks import (
@@ -35,7 +35,6 @@ __all__ = [
     "cancel_task",
     "claim_task",
     "create_task",
-    "day_totals",
     "decline_hours",
     "decline_need",
     "decline_team_membership",

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,29 +32,11 @@ def _parse_hours(value) -> Decimal:
 
 
 DAY_HOURS_MAX = Decimal(24)
-COUNTED_HOURS = (ServiceRecord.Status.PENDING, ServiceRecord.Status.APPROVED)
 
 
 def hours_text(hours: Decimal) -> str:
     """Hours as the API and events write them: "14.50"."""
     return str(Decimal(hours).quantize(Decimal("0.01")))
-
-
-def day_totals(records) -> dict[tuple[int, datetime.date], Decimal]:
-    """{(volunteer id, date): pending + approved hours of that person that day} for the
-    records given, in one aggregate query: what a reviewer weighs a record against."""
-    keys = {(r.volunteer_id, r.date) for r in records}
-    if not keys:
-        return {}
-    match = Q()
-    for volunteer_id, date in keys:
-        match |= Q(volunteer_id=volunteer_id, date=date)
-    rows = (
-        ServiceRecord.objects.filter(match, status__in=COUNTED_HOURS)
-        .values("volunteer_id", "date")
-        .annotate(total=Sum("hours"))
-    )
-    return {(row["volunteer_id"], row["date"]): row["total"] for row in rows}
 
 
 def record_data(record: ServiceRecord, text: str = "", **extra) -> dict:
@@ -127,7 +109,7 @@ def log_hours(
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=volunteer.pk).first()
         logged = ServiceRecord.objects.filter(
-            volunteer=volunteer, date=date, status__in=COUNTED_HOURS
+            volunteer=volunteer, date=date, status__in=ServiceRecord.COUNTED_STATUSES
         ).aggregate(total=Sum("hours"))["total"] or Decimal(0)
         if logged + hours > DAY_HOURS_MAX:
             raise ValidationError(

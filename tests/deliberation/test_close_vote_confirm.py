@@ -12,8 +12,8 @@ from django.utils.translation import gettext, ngettext
 
 from communities.services import sync_staff_access
 from deliberation import permissions as perms
-from deliberation.forms import not_voted_count
 from deliberation.models import Vote
+from deliberation.selectors import not_voted_count
 
 from .conftest import client_for, make_proposal
 

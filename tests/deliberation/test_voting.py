@@ -7,7 +7,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from core.errors import Conflict, NotAllowed
-from deliberation import services
+from deliberation import selectors, services
 from deliberation.models import Council, Proposal, Vote
 from live.models import Event
 from teams.models import Task
@@ -26,7 +26,7 @@ def test_a_second_vote_changes_the_first(world):
     assert len(votes) == 1
     assert votes[0].choice == "oppose"
     assert votes[0].updated_at >= votes[0].created_at
-    assert services.count_votes(proposal).as_dict() == {
+    assert selectors.count_votes(proposal).as_dict() == {
         "support": 0,
         "oppose": 1,
         "abstain": 0,

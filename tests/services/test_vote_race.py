@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 
 from core.errors import Conflict
-from deliberation import services
+from deliberation import selectors, services
 from deliberation.models import Proposal, Vote
 from tests.factories import CouncilFactory, community_tree
 
@@ -81,7 +81,7 @@ def test_repeated_concurrent_votes_leave_one_row_per_voter(voting_world):
     assert len({voter_id for voter_id, _ in rows}) == VOTERS
     for voter_id, choice in rows:
         assert choice in chosen[voter_id]
-    tally = services.count_votes(proposal)
+    tally = selectors.count_votes(proposal)
     assert tally.total == len(rows)
     assert tally.support == sum(1 for _, c in rows if c == "support")
     assert tally.oppose == sum(1 for _, c in rows if c == "oppose")
