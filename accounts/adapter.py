@@ -13,6 +13,7 @@ from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -56,7 +57,17 @@ class PhoneField(forms.CharField):
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_stages(self) -> list[str]:
+        return [
+            "accounts.stages.PhoneVerificationStage"
+            if path == "allauth.account.stages.PhoneVerificationStage"
+            else path
+            for path in super().get_login_stages()
+        ]
+
     def phone_form_field(self, **kwargs):
+        # allauth labels it "Phone"; people here say "mobile number" (手机号).
+        kwargs.pop("label", None)
         return PhoneField(**kwargs)
 
     def clean_phone(self, phone: str) -> str:
@@ -135,6 +146,24 @@ class AccountAdapter(DefaultAccountAdapter):
             self.send_account_already_exists_mail(address.email)
             return
         super().send_confirmation_mail(request, emailconfirmation, signup)
+
+    def confirm_email(self, request, email_address) -> bool:
+        # The link mailed to an address verifies it only for the account signed in where the
+        # link is opened, as the SMS code does for a number: whoever typed another person's
+        # address in never sees the mail, and its owner, opening a link they never asked for,
+        # is not signed in to that account.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.pk != email_address.user_id:
+            self.add_message(
+                request,
+                messages.ERROR,
+                message=gettext(
+                    "To confirm this e-mail address, sign in to the account that gave it, "
+                    "then open the link in the e-mail again."
+                ),
+            )
+            return False
+        return super().confirm_email(request, email_address)
 
     def send_password_reset_mail(self, user, email: str, context: dict) -> None:
         # Only the account that verified the address may be reset through it.

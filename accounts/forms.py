@@ -25,22 +25,15 @@ class SignupProfileForm(DisplayNameForm):
     """Extra sign-up fields that allauth merges into its own sign-up form.
 
     allauth builds its sign-up forms (site and headless) on top of this class
-    (ACCOUNT_SIGNUP_FORM_CLASS), so the checks here cover both.
+    (ACCOUNT_SIGNUP_FORM_CLASS), so the checks here cover both. The phone number is the new
+    account's own once its code is typed in; an e-mail address given with it stays unverified
+    until confirmed (one another account verified never is, and its owner is mailed instead:
+    AccountAdapter.send_confirmation_mail).
     """
 
-    field_order = ["email", "display_name", "phone", "password1", "password2"]
-
-    def clean(self):
-        cleaned_data = super().clean()
-        email = cleaned_data.get("email")
-        if email:
-            # allauth counts any holder of the address, verified or not, as an existing
-            # account; only the one that verified it is. Then allauth answers as for a new
-            # account and mails the owner instead of creating one (enumeration prevention), and
-            # an address someone else typed in but never verified does not stop its owner.
-            # allauth then checks the phone number the same way (get_user_by_phone).
-            self.account_already_exists = User.objects.email_owner(email) is not None
-        return cleaned_data
+    field_order = ["phone", "display_name", "email", "password1", "password2"]
+    # Drawn apart on the sign-up page, under "optional" (templates/account/signup.html).
+    optional_fields = ("email", "password1", "password2")
 
     def signup(self, request, user):
         user.display_name = self.cleaned_data["display_name"]

@@ -1,10 +1,11 @@
 """Turns allauth's RateLimited exception into a 429 reply instead of a server error.
 
-Some allauth flows raise RateLimited from deep inside a view, e.g. a login that has to text a
-phone verification code again before the per-number SMS limit (ACCOUNT_RATE_LIMITS
-"verify_phone") has reset. allauth's own views do not catch it there. The reply is the one
-allauth gives for its other limits: the headless API's JSON error ({"status": 429}) under
-/_allauth/, the 429.html page (allauth's documented template) everywhere else.
+Some allauth flows raise RateLimited from deep inside a view, e.g. a second sign-up with the same
+phone number before the per-number SMS limit (ACCOUNT_RATE_LIMITS "verify_phone") has reset
+(a password login goes on without the SMS then: accounts/stages.py). allauth's own views do
+not catch it there. The reply is the one allauth gives for its other limits: the headless
+API's JSON error ({"status": 429}) under /_allauth/, the 429.html page (allauth's documented
+template, which says to wait a minute and leads back to the form) everywhere else.
 """
 
 from http import HTTPStatus

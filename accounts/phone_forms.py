@@ -6,6 +6,7 @@ Kept apart from accounts/forms.py: allauth.account.forms imports ACCOUNT_SIGNUP_
 
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import ChangePhoneForm as AllauthChangePhoneForm
+from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
 
 from .adapter import PHONE_TAKEN_MESSAGE
 
@@ -25,3 +26,15 @@ class ChangePhoneForm(AllauthChangePhoneForm):
         if holder is not None and holder.pk != self.user.pk:
             self.add_error("phone", PHONE_TAKEN_MESSAGE)
         return phone
+
+
+class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
+    """The sign-in code form asks for the phone number first, the e-mail address after it.
+
+    allauth adds the phone field after the e-mail field. Settings:
+    ACCOUNT_FORMS["request_login_code"].
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_fields(["phone", "email"])

@@ -9,6 +9,7 @@ from django import forms
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -86,7 +87,16 @@ class HomePage(Page):
         indexes = selectors.index_pages(self, BrandIndexPage, NewsIndexPage)
         context["brand_index"] = indexes[BrandIndexPage]
         context["news_index"] = indexes[NewsIndexPage]
+        if request.user.is_authenticated:
+            context["home"] = selectors.personal_home(user=request.user)
         return context
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            # Personal for a signed-in person: no shared cache may keep it for someone else.
+            patch_cache_control(response, private=True, no_cache=True)
+        return response
 
 
 class HomeFeaturedBrand(Orderable):

@@ -24,7 +24,9 @@ from taggit.models import Tag
 from wagtail.models import Page, PageViewRestriction
 
 from communities.models import Membership
+from deliberation import selectors as deliberation_selectors
 from deliberation.models import Proposal
+from teams import selectors as teams_selectors
 from teams.models import ServiceRecord, Task, Team, TeamMembership
 
 from . import models as m
@@ -247,3 +249,23 @@ def open_proposals(*, limit: int) -> list:
         .select_related("council__community")
         .order_by("-published_at", "-id")[:limit]
     )
+
+
+HOME_ROWS = 5
+
+
+def personal_home(*, user) -> dict:
+    """What waits for a signed-in person, as their home shows it, a fixed number of queries
+    however many rows: the votes open to them that they have not cast, their proposals and
+    requests for help with their status, their teams' tasks, what they follow."""
+    tasks = teams_selectors.home_tasks(user=user, limit=HOME_ROWS)
+    return {
+        "votes": deliberation_selectors.open_votes_for(voter=user, limit=HOME_ROWS),
+        "proposals": deliberation_selectors.recent_own_proposals(author=user, limit=HOME_ROWS),
+        "needs": teams_selectors.own_needs(viewer=user, limit=HOME_ROWS),
+        "team_tasks": tasks["team"],
+        "followed_tasks": tasks["followed"],
+        "followed_proposals": deliberation_selectors.followed_proposals(
+            viewer=user, limit=HOME_ROWS
+        ),
+    }

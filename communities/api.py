@@ -2,14 +2,17 @@
 
 from typing import Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
 
 from core import ids
 from core.api import anyone
+from core.errors import NotAllowed
 from core.inputs import CleanStr
 
-from . import services
+from . import inbox, services
 from .models import Community, Membership
 
 router = Router(tags=["communities"])
@@ -196,3 +199,35 @@ def reject_membership(request, membership_id: int, payload: RejectIn):
         reason=payload.reason,
     )
     return _membership(membership)
+
+
+class InboxItemOut(Schema):
+    kind: str
+    id: int
+    title: str
+    community: CommunityRef
+    since: str
+    reason: str
+    url: str
+
+
+class InboxOut(Schema):
+    counts: dict[str, int]
+    items: list[InboxItemOut]
+
+
+class InboxFilters(Schema):
+    kind: str | None = None
+    limit: int = Field(20, ge=0, le=inbox.LIMIT_MAX)
+
+
+@router.get("/inbox", response=InboxOut)
+def get_inbox(request, filters: Query[InboxFilters]):
+    """What waits for a staff member in the communities they handle: the count of each kind
+    and the oldest `limit` items of each (`limit=0`: the counts alone). `kind` picks one."""
+    if filters.kind is not None and inbox.get_kind(filters.kind) is None:
+        raise ValidationError({"kind": _("Unknown kind.")})
+    result = inbox.inbox(request.user, kind=filters.kind, limit=filters.limit)
+    if result is None:
+        raise NotAllowed(_("Only community staff have an inbox."))
+    return {"counts": result["counts"], "items": [item.as_dict() for item in result["items"]]}

@@ -10,7 +10,9 @@ class CommunitiesConfig(AppConfig):
         # Registered here, before any admin code can ask for (and cache) a fallback policy.
         from wagtail.permissions import register_permission_policy
 
+        from . import inbox
         from .admin.policies import membership_permission_policy
         from .models import Membership
 
         register_permission_policy(Membership, membership_permission_policy, exact_class=True)
+        inbox.register(inbox.MEMBERSHIP_REQUEST)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Length, Substr
@@ -34,6 +35,12 @@ class Community(models.Model):
     )
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     description = models.TextField(_("description"), blank=True)
+    task_stale_days = models.PositiveSmallIntegerField(
+        _("days before an open task is overdue"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("A task nobody has taken on for this many days shows in the staff inbox."),
+    )
 
     class Meta:
         verbose_name = _("community")
@@ -53,7 +60,9 @@ class Community(models.Model):
                 super().save(*args, **kwargs)
                 kwargs.pop("force_insert", None)
             self.path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-            super().save(update_fields=["name", "kind", "parent", "path", "description"])
+            super().save(
+                update_fields=["name", "kind", "parent", "path", "description", "task_stale_days"]
+            )
             if old_path and old_path != self.path:
                 Community.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                     path=Concat(Value(self.path), Substr("path", Length(Value(old_path)) + 1))

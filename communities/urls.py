@@ -7,6 +7,7 @@ app_name = "communities"
 urlpatterns = [
     path("", views.community_list, name="list"),
     path("managed/", views.managed_communities, name="managed"),
+    path("inbox/", views.inbox_page, name="inbox"),
     path("<int:pk>/", views.community_detail, name="detail"),
     path("<int:pk>/join/", views.community_join, name="join"),
     path("<int:pk>/requests/", views.membership_requests, name="requests"),

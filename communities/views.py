@@ -15,13 +15,15 @@ from django.views.decorators.http import require_POST
 from core.errors import ServiceError
 from core.pages import apply_error, next_url
 
-from . import permissions, services
+from . import inbox, permissions, services
 from .forms import JoinForm, RejectForm, VerifyForm
 from .models import Community, Membership
 
 VERIFIED = Membership.Status.VERIFIED
 PENDING = Membership.Status.PENDING
 RESIDENT_ROLES = (Membership.Role.RESIDENT, Membership.Role.REPRESENTATIVE)
+# The most items of one kind the inbox page lists (the oldest; the count says how many more).
+PAGE_ITEMS = 20
 
 
 def tree_order(communities):
@@ -149,6 +151,34 @@ def managed_communities(request):
         )
     )
     return render(request, "communities/managed_communities.html", {"communities": communities})
+
+
+@login_required
+def inbox_page(request):
+    """待处理: what waits for a staff member, grouped by kind, the oldest first."""
+    result = inbox.inbox(request.user, limit=PAGE_ITEMS)
+    if result is None:
+        raise PermissionDenied(_("Only community staff have an inbox."))
+    groups = [
+        {
+            "kind": kind.slug,
+            "label": kind.label,
+            "count": result["counts"][kind.slug],
+            "items": [item for item in result["items"] if item.kind == kind.slug],
+        }
+        for kind in inbox.kinds()
+    ]
+    for group in groups:
+        group["more"] = group["count"] - len(group["items"])
+    return render(
+        request,
+        "communities/inbox.html",
+        {
+            "groups": groups,
+            "waiting": [group for group in groups if group["count"]],
+            "total": sum(group["count"] for group in groups),
+        },
+    )
 
 
 @login_required

@@ -3,6 +3,7 @@ log actions. The membership policy is registered in CommunitiesConfig.ready().""
 
 from wagtail import hooks
 
+from .admin.inbox import inbox_menu_item
 from .admin.log_actions import FORMATTERS, LOG_ACTIONS
 from .admin.viewsets import CommunitiesViewSetGroup, community_chooser_viewset
 
@@ -23,3 +24,8 @@ def register_community_chooser():
 @hooks.register("register_admin_viewset")
 def register_communities_group():
     return CommunitiesViewSetGroup()
+
+
+@hooks.register("register_admin_menu_item")
+def register_inbox_menu_item():
+    return inbox_menu_item()

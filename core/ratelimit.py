@@ -11,10 +11,10 @@ the API, so a write endpoint without a limit of its own cannot be hammered:
 - app clients (X-Session-Token, authenticated later by Ninja): per token;
 - anonymous requests: per client address.
 
-Replies: /api/ gets JSON {"detail", "code": "rate_limited"} and the browser gets templates/429.html,
-both with status 429 and a Retry-After header. Wagtail's admin and allauth (own limits) are left
-out. settings.WRITE_RATE_LIMITS overrides {"user": (n, seconds), "anonymous": (n, seconds)};
-None switches one off.
+Replies: /api/ gets JSON {"detail", "code": "rate_limited"} and the browser gets templates/429.html
+saying how long to wait, both with status 429 and a Retry-After header. Wagtail's admin and
+allauth (own limits) are left out. settings.WRITE_RATE_LIMITS overrides
+{"user": (n, seconds), "anonymous": (n, seconds)}; None switches one off.
 
 While the cache is unreachable django-ratelimit cannot count; RATELIMIT_FAIL_OPEN (settings) lets
 the requests through rather than refusing every write.
@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
 
 from core.errors import RateLimited
+from core.pages import rate_message, with_retry_after
 
 DEFAULT_WRITE_RATE_LIMITS = {
     "user": (120, 60),
@@ -83,9 +84,9 @@ def too_many(request, exc: RateLimited):
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": str(exc.detail), "code": exc.code}, status=exc.status)
     else:
-        response = HttpResponse(render_to_string("429.html", request=request), status=exc.status)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
+        page = render_to_string("429.html", {"wait_message": rate_message(exc)}, request=request)
+        response = HttpResponse(page, status=exc.status)
+    return with_retry_after(response, exc)
 
 
 class WriteRateLimitMiddleware:

@@ -520,6 +520,16 @@ def vote(request, proposal_id: int, payload: VoteIn):
     }
 
 
+def _team(pk: int):
+    """The team a body names, or a field error."""
+    from teams.models import Team
+
+    team = Team.objects.filter(pk=ids.clamp(pk)).prefetch_related("skills", "communities").first()
+    if team is None:
+        raise ValidationError({"team": _("Unknown team.")})
+    return team
+
+
 @router.post(
     "/proposals/{proposal_id}/decision",
     response=ProposalDetailOut,
@@ -527,8 +537,13 @@ def vote(request, proposal_id: int, payload: VoteIn):
 )
 def decide(request, proposal_id: int, payload: DecisionIn | None = None):
     proposal = _visible_proposal(request, proposal_id)
+    payload = payload or DecisionIn()
     proposal = services.decide_proposal(
-        actor=request.user, proposal=proposal, outcome=payload.outcome if payload else ""
+        actor=request.user,
+        proposal=proposal,
+        outcome=payload.outcome,
+        required_skills=payload.required_skills,
+        team=_team(payload.team) if payload.team is not None else None,
     )
     return _detail(request, proposal)
 

@@ -32,21 +32,31 @@ def on_task_status_changed(sender, task, actor=None, **kwargs):
     on_task_changed(task=task, actor=actor)
 
 
+def proposal_watchers(sender, task, **kwargs):
+    """Receiver of `teams.signals.task_watchers`: those who follow the task's proposal."""
+    from .selectors import task_watcher_ids
+
+    # Only a task made from a proposal has one: no query for the others.
+    return task_watcher_ids(task_id=task.pk) if task.origin == "proposal" else []
+
+
 class DeliberationConfig(AppConfig):
     name = "deliberation"
     verbose_name = _("Residents' council")
 
     def ready(self):
         from live import topics
-        from teams.signals import task_status_changed
+        from teams.signals import task_status_changed, task_watchers
 
-        from . import live_access
+        from . import inbox, live_access
         from .permissions import can_follow_proposal_topic
 
         topics.register("proposal", can_follow_proposal_topic)
         for type_, label in EVENT_LABELS.items():
             topics.register_event_label(type_, label)
         live_access.connect()
+        inbox.connect()
         task_status_changed.connect(
             on_task_status_changed, dispatch_uid="deliberation.task_status_changed"
         )
+        task_watchers.connect(proposal_watchers, dispatch_uid="deliberation.task_watchers")

@@ -1,17 +1,19 @@
 """Forms of the council pages. They only shape input; `deliberation.services` decides."""
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext
 
 from core import ids
 from core.drafts import parse_client_key
 from core.inputs import CleanInputMixin
 
 from . import selectors
-from .models import MAX_PHOTOS, Category, Proposal, Vote
+from .models import CATEGORY_SKILLS, MAX_PHOTOS, Category, Proposal, Vote
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -227,8 +229,149 @@ def early_close_field(not_voted: int) -> forms.BooleanField:
     )
 
 
-class DecisionForm(CleanInputMixin, forms.Form):
-    """With `proposal` whose vote is still running, the decision asks for `confirm_early`."""
+@dataclass(frozen=True)
+class FollowUpChoices:
+    """What staff may choose for the follow-up task when deciding: every skill, the category's
+    skills to start from, and the active teams serving the community (skills prefetched)."""
+
+    skills: list
+    default_skills: list[str]
+    teams: list
+
+
+def follow_up_choices(proposal: Proposal) -> FollowUpChoices:
+    """Three queries, whatever the number of skills and teams."""
+    from teams.models import Skill
+    from teams.permissions import serving_teams
+
+    skills = list(Skill.objects.order_by("name"))
+    wanted = set(CATEGORY_SKILLS.get(proposal.category, []))
+    teams = list(
+        serving_teams(proposal.council.community).order_by("name").prefetch_related("skills")
+    )
+    return FollowUpChoices(
+        skills=skills,
+        default_skills=[skill.slug for skill in skills if skill.slug in wanted],
+        teams=teams,
+    )
+
+
+NO_TEAM_WARNING = _(
+    "No team serving this community has all these skills, so no team could take the task. "
+    "Untick a skill the work does not need; otherwise the task waits in the staff inbox until "
+    "staff give it to a team."
+)
+
+
+def _names(names) -> str:
+    return pgettext("list separator", ", ").join(names)
+
+
+def _team_label(team) -> str:
+    skills = _names(skill.name for skill in team.skills.all())
+    return f"{team.name} ({skills})" if skills else team.name
+
+
+def skills_missing(team, slugs) -> list[str]:
+    """The slugs of `slugs` the team (skills prefetched) lacks."""
+    has = {skill.slug for skill in team.skills.all()}
+    return [slug for slug in slugs if slug not in has]
+
+
+class FollowUpFieldsMixin:
+    """The follow-up task's skills and team, offered with `choices` (FollowUpChoices).
+
+    `follow_up` (hidden) marks a form that showed the skills: without it (an older page or
+    client) the decision keeps the category's skills, where no box ticked means no skill.
+    """
+
+    def add_follow_up_fields(self, choices: FollowUpChoices | None):
+        self.follow_up = choices
+        if choices is None:
+            return
+        self.fields["follow_up"] = forms.BooleanField(
+            widget=forms.HiddenInput, required=False, initial=True
+        )
+        self.fields["required_skills"] = forms.MultipleChoiceField(
+            label=_("Skills the follow-up task needs"),
+            choices=[(skill.slug, skill.name) for skill in choices.skills],
+            required=False,
+            initial=choices.default_skills,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_("Filled in from the category; tick or untick as the work needs."),
+        )
+        self.fields["team"] = forms.TypedChoiceField(
+            label=_("Give the task to one team (optional)"),
+            choices=[
+                ("", _("No team: every team with these skills may take it")),
+                *[(str(team.pk), _team_label(team)) for team in choices.teams],
+            ],
+            coerce=int,
+            empty_value=None,
+            required=False,
+            widget=forms.RadioSelect,
+        )
+        if self.no_team_can_take():
+            self.fields["team"].help_text = NO_TEAM_WARNING
+
+    def clean_follow_up_fields(self, data):
+        if self.follow_up is None:
+            return data
+        if not data.get("follow_up"):
+            data["required_skills"] = None
+        team_id = data.get("team")
+        data["team"] = next((t for t in self.follow_up.teams if t.pk == team_id), None)
+        return data
+
+    def chosen_skills(self) -> list[str]:
+        """The skills as the form shows them: as submitted, or the category's."""
+        if self.follow_up is None:
+            return []
+        if self.is_bound and self.data.get(self.add_prefix("follow_up")):
+            known = {skill.slug for skill in self.follow_up.skills}
+            return [s for s in self.data.getlist(self.add_prefix("required_skills")) if s in known]
+        return self.follow_up.default_skills
+
+    def _missing(self) -> list[list[str]]:
+        """For each team, the names of the chosen skills it lacks."""
+        chosen = self.chosen_skills()
+        names = {skill.slug: skill.name for skill in self.follow_up.skills}
+        return [
+            [names[slug] for slug in skills_missing(team, chosen)] for team in self.follow_up.teams
+        ]
+
+    def team_rows(self) -> list[dict]:
+        """Each team that could be chosen, with its skills and those of the chosen ones it lacks."""
+        if self.follow_up is None:
+            return []
+        # The radio buttons in the order of the choices: "no team" first, then the teams.
+        buttons = list(self["team"])[1:]
+        return [
+            {
+                "team": team,
+                "button": button,
+                "skills": _names(skill.name for skill in team.skills.all()),
+                "skill_slugs": " ".join(skill.slug for skill in team.skills.all()),
+                "missing": _names(missing),
+            }
+            for team, button, missing in zip(
+                self.follow_up.teams, buttons, self._missing(), strict=True
+            )
+        ]
+
+    def no_team_button(self):
+        return list(self["team"])[0]
+
+    no_team_warning = NO_TEAM_WARNING
+
+    def no_team_can_take(self) -> bool:
+        """True when no team serving the community has every chosen skill."""
+        return self.follow_up is not None and all(self._missing())
+
+
+class DecisionForm(CleanInputMixin, FollowUpFieldsMixin, forms.Form):
+    """With `proposal` whose vote is still running, the decision asks for `confirm_early`;
+    with `follow_up` (FollowUpChoices), it offers the follow-up task's skills and team."""
 
     outcome = forms.CharField(
         label=_("Outcome (optional)"),
@@ -241,10 +384,14 @@ class DecisionForm(CleanInputMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args, proposal=None, **kwargs):
+    def __init__(self, *args, proposal=None, follow_up=None, **kwargs):
         super().__init__(*args, **kwargs)
         if proposal is not None and closes_early(proposal):
             self.fields["confirm_early"] = early_close_field(selectors.not_voted_count(proposal))
+        self.add_follow_up_fields(follow_up)
+
+    def clean(self):
+        return self.clean_follow_up_fields(super().clean())
 
 
 class MeetingForm(CleanInputMixin, forms.Form):

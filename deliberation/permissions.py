@@ -7,7 +7,7 @@ button only when the action would succeed); services check the role part first (
 403 NotAllowed) and then the state (409 Conflict).
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
@@ -21,7 +21,7 @@ from communities.permissions import (  # noqa: F401  (assisted filing, asked thr
 )
 
 from .models import Comment, Council, Proposal, Vote
-from .tally import eligible_roles
+from .tally import Rules, eligible_roles
 
 
 def _community(obj) -> Community:
@@ -157,6 +157,16 @@ def is_own_proposal(user, proposal: Proposal) -> bool:
     )
 
 
+def not_own_proposal(user, prefix: str = ""):
+    """For a Proposal queryset (or, with `prefix` "proposal__", one that leads to a proposal):
+    is_own_proposal is False."""
+    if not is_signed_in(user):
+        return Q()
+    return ~Q(**{f"{prefix}author": user}) & (
+        Q(**{f"{prefix}recorded_by__isnull": True}) | ~Q(**{f"{prefix}recorded_by": user})
+    )
+
+
 def may_judge(user, proposal: Proposal) -> bool:
     """Publishing, returning, hiding, restoring and deciding a proposal: staff, never on a
     proposal they wrote or filed themselves (superusers neither)."""
@@ -210,6 +220,22 @@ def is_eligible_voter(user, council: Council) -> bool:
 
 def may_vote(user, proposal: Proposal) -> bool:
     return is_eligible_voter(user, proposal.council)
+
+
+def may_vote_q(user) -> Q:
+    """For proposal lists: may_vote, in the list's own query (the same rule: change both)."""
+    if not is_signed_in(user):
+        return Q(pk__in=[])
+    member = Membership.objects.filter(
+        user=user,
+        community_id=OuterRef("council__community_id"),
+        status=Membership.Status.VERIFIED,
+    )
+    representatives = Q(council__voters=Council.Voters.REPRESENTATIVES)
+    return (
+        representatives
+        & Exists(member.filter(role__in=eligible_roles(Rules(representatives_only=True))))
+    ) | (~representatives & Exists(member.filter(role__in=eligible_roles(Rules()))))
 
 
 def can_vote(user, proposal: Proposal, now=None) -> bool:
@@ -271,6 +297,19 @@ def is_own_content(user, obj) -> bool:
             return True
         obj = obj.proposal
     return is_own_proposal(user, obj)
+
+
+def not_own_reported_content(user):
+    """For a Report queryset: is_own_content is False for what was reported."""
+    if not is_signed_in(user):
+        return Q()
+    on_proposal = Q(proposal__isnull=False) & not_own_proposal(user, "proposal__")
+    on_comment = (
+        Q(comment__isnull=False)
+        & (Q(comment__author__isnull=True) | ~Q(comment__author=user))
+        & not_own_proposal(user, "comment__proposal__")
+    )
+    return on_proposal | on_comment
 
 
 def can_moderate(user, obj) -> bool:

@@ -196,6 +196,16 @@ class VoteOut(Schema):
 
 class DecisionIn(Schema):
     outcome: CleanStr = Field("", max_length=1500)
+    required_skills: list[CleanStr] | None = Field(
+        None,
+        max_length=20,
+        description="Skill slugs the follow-up task needs; without it, the category's.",
+    )
+    team: int | None = Field(
+        None,
+        description="Give the follow-up task to this team (active, serving the community, with "
+        "the skills); without it, every team with the skills may take it.",
+    )
 
 
 class ReportOut(Schema):

@@ -9,6 +9,7 @@ list), and passed in as `staff` so that it is asked once a request.
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.permissions import is_signed_in
 from communities.models import Membership
@@ -200,6 +201,15 @@ def own_proposals(*, author):
     return proposal_page(Proposal.objects.filter(author=author))
 
 
+def recent_own_proposals(*, author, limit: int) -> list:
+    """What `author` proposed, last changed first, with its community and follow-up task."""
+    return list(
+        Proposal.objects.filter(author=author)
+        .select_related("council__community", "task__team")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
 def followed_proposals(*, viewer, limit: int):
     """What `viewer` follows of others' proposals and may still see, last changed first."""
     return list(
@@ -208,6 +218,32 @@ def followed_proposals(*, viewer, limit: int):
         .filter(perms.visible_proposals_q(viewer))
         .select_related("council__community", "task__team")
         .order_by("-updated_at", "-id")[:limit]
+    )
+
+
+def open_votes_for(*, voter, limit: int) -> list:
+    """Proposals whose vote is open now, that `voter` may vote on by their council's rules and
+    has not voted on yet, closing first: one query."""
+    now = timezone.now()
+    return list(
+        Proposal.objects.published()
+        .filter(status=Proposal.Status.VOTING, voting_opens_at__lte=now, voting_closes_at__gt=now)
+        .filter(perms.may_vote_q(voter))
+        .exclude(votes__voter=voter)
+        .select_related("council__community")
+        .order_by("voting_closes_at", "id")[:limit]
+    )
+
+
+def task_watcher_ids(*, task_id: int) -> list[int]:
+    """The author and the followers of the proposal whose follow-up is this task: one query."""
+    return list(
+        get_user_model()
+        .objects.filter(
+            Q(proposals__task_id=task_id) | Q(proposal_follows__proposal__task_id=task_id)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
     )
 
 

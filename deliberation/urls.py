@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:community_id>/meetings/new/", views.meeting_create, name="meeting_create"),
     path("mine/", views.my_proposals, name="my_proposals"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal_detail"),
+    path("proposals/<int:pk>/parts/", views.proposal_parts, name="proposal_parts"),
     path("proposals/<int:pk>/edit/", views.proposal_edit, name="proposal_edit"),
     path("proposals/<int:pk>/submit/", views.proposal_submit, name="proposal_submit"),
     path("proposals/<int:pk>/withdraw/", views.proposal_withdraw, name="proposal_withdraw"),

@@ -13,12 +13,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import is_signed_in
 from communities.models import Community
@@ -46,6 +48,7 @@ from .forms import (
     RequiredReasonForm,
     SearchForm,
     VoteForm,
+    follow_up_choices,
 )
 from .models import Comment, Council, Meeting, Proposal, ProposalPhoto, Vote
 
@@ -276,7 +279,7 @@ def _proposal_context(request, proposal: Proposal, **bound):
         if proposal.status == "voting":
             if judge:
                 forms["decision_form"] = bound.get("decision_form") or DecisionForm(
-                    prefix="decision", proposal=proposal
+                    prefix="decision", proposal=proposal, follow_up=follow_up_choices(proposal)
                 )
             if judge and proposal.voting_is_open(now):
                 forms["assisted_form"] = bound.get("assisted_form") or AssistedVoteForm(
@@ -341,6 +344,12 @@ def _task_visible(user, task) -> bool:
     return can_see_task_details(user, task)
 
 
+def _task_has_takers(task) -> bool:
+    from teams.permissions import eligible_teams
+
+    return eligible_teams(task).exists()
+
+
 def _task_status_labels() -> dict:
     from teams.models import Task
 
@@ -361,6 +370,27 @@ def proposal_detail(request, pk):
     return render(
         request, "deliberation/proposal_detail.html", _proposal_context(request, proposal)
     )
+
+
+PROPOSAL_PARTS = ("status", "controls", "vote", "discussion")
+
+
+@require_GET
+def proposal_parts(request, pk):
+    """The parts of the proposal page that change with its state, drawn for this reader as
+    the page draws them: deliberation-proposal.js swaps them in after a live event instead
+    of asking for a reload. Same rule as the page (404 for a proposal one may not see)."""
+    proposal = _get_proposal(request, pk, photos=True)
+    context = _proposal_context(request, proposal)
+    parts = {
+        name: render_to_string(f"deliberation/_proposal_{name}.html", context, request=request)
+        for name in PROPOSAL_PARTS
+    }
+    response = JsonResponse(
+        {"status": proposal.status, "status_label": proposal.get_status_display(), "parts": parts}
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 def _rerender(request, pk, status, **bound):
@@ -517,17 +547,36 @@ def proposal_assisted_vote(request, pk):
 @require_POST
 def proposal_decide(request, pk):
     def call(proposal, data):
+        team = data.get("team")
         proposal = services.decide_proposal(
-            actor=request.user, proposal=proposal, outcome=data["outcome"]
+            actor=request.user,
+            proposal=proposal,
+            outcome=data["outcome"],
+            required_skills=data.get("required_skills"),
+            team=team,
         )
-        if proposal.status == "accepted":
-            return _("The proposal was accepted; its follow-up task was created.")
-        return _("The proposal was not accepted.")
+        if proposal.status != "accepted":
+            return _("The proposal was not accepted.")
+        if team is not None:
+            return _("The proposal was accepted; its follow-up task was given to %(team)s.") % {
+                "team": team.name
+            }
+        if not _task_has_takers(proposal.task):
+            return _(
+                "The proposal was accepted; its follow-up task was created, but no team can "
+                "take it yet. Give it to a team or change its skills on the task page."
+            )
+        return _("The proposal was accepted; its follow-up task was created.")
 
     proposal = _get_proposal(request, pk)
     # Only a judge is asked to confirm: anyone else is refused by the service as before.
     judged = proposal if perms.can_decide(request.user, proposal) else None
-    form = DecisionForm(request.POST, prefix="decision", proposal=judged)
+    form = DecisionForm(
+        request.POST,
+        prefix="decision",
+        proposal=judged,
+        follow_up=follow_up_choices(proposal) if judged else None,
+    )
     return _proposal_action(request, pk, call, form=form, form_name="decision_form", keep=True)
 
 

@@ -1,18 +1,25 @@
-"""/api/v1/notifications: the signed-in person's notifications (their `user:<id>` events).
+"""/api/v1/notifications: the signed-in person's notifications (their `user:<id>` events),
+and POST /api/v1/notifications/read, which marks them read (as opening the page does).
 
 The same items as the notifications page, newest first, each text in the request's language
 (live.texts.pick: the event's `texts`, else its stored `text`), as the person may see them
 now (live.topics.as_seen_now). Page back with `before`.
 """
 
+import json
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import ValidationError as PydanticError
 
 from core import ids
 
-from .models import Event
-from .topics import as_seen_now, event_label, topic_for
+from .selectors import notifications as notifications_of
+from .selectors import read_mark, unread_count
+from .services import mark_notifications_read
+from .topics import as_seen_now, event_label
 from .views import event_text, event_url
 
 router = Router(tags=["notifications"])
@@ -43,7 +50,7 @@ class NotificationFilters(Schema):
     summary="My notifications, newest first (texts in the request's language)",
 )
 def notifications(request, filters: Query[NotificationFilters]):
-    events = Event.objects.filter(topic=topic_for("user", request.user.pk))
+    events = notifications_of(user=request.user)
     if filters.before is not None:
         events = events.filter(id__lt=filters.before)
     rows = list(events.order_by("-id")[: filters.limit + 1])
@@ -65,3 +72,53 @@ def notifications(request, filters: Query[NotificationFilters]):
         ],
         "next_before": next_before,
     }
+
+
+class MarkReadIn(Schema):
+    upto: int | None = Field(
+        None, ge=0, le=ids.MAX_ID, description="The newest event read (default: all of them)"
+    )
+
+
+class MarkReadOut(Schema):
+    read_upto: int = Field(..., description="The id of the newest event read")
+    unread: int = Field(..., description="Notifications still unread (newer than read_upto)")
+
+
+def _mark_read_body(request) -> MarkReadIn:
+    """The optional JSON body: nothing at all, or an object. A list, a number or a string is
+    refused (a Ninja Schema would read any of them as an empty object)."""
+    if not request.body.strip():
+        return MarkReadIn()
+    try:
+        raw = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError(_("Send a JSON object.")) from None
+    if not isinstance(raw, dict):
+        raise ValidationError(_("Send a JSON object."))
+    try:
+        return MarkReadIn(**raw)
+    except PydanticError as exc:
+        errors = {}
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "__all__"
+            errors.setdefault(field, []).append(err["msg"])
+        raise ValidationError(errors) from None
+
+
+@router.post(
+    "/notifications/read",
+    response=MarkReadOut,
+    summary="Mark my notifications read, all of them or up to an event",
+    description="The JSON body may be left out: then every notification is marked read.",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": MarkReadIn.json_schema()}},
+        }
+    },
+)
+def mark_read(request):
+    payload = _mark_read_body(request)
+    mark_notifications_read(user=request.user, upto=payload.upto)
+    return {"read_upto": read_mark(user=request.user), "unread": unread_count(user=request.user)}

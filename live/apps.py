@@ -7,8 +7,9 @@ class LiveConfig(AppConfig):
     verbose_name = _("Live updates")
 
     def ready(self):
-        from . import permissions, receivers, topics
+        from . import inbox, permissions, receivers, topics
 
         topics.register("user", permissions.can_follow_user)
         topics.register("community", permissions.can_follow_community)
         receivers.connect()
+        inbox.connect()

@@ -39,3 +39,26 @@ class Event(models.Model):
             "data": self.data,
             "at": self.created_at.isoformat(),
         }
+
+
+class NotificationMark(models.Model):
+    """How far a person has read their notifications: the id of the newest `user:<id>` event
+    they had seen when they last opened them. One row per person, so the unread count is one
+    query (events of their topic after it), whatever the length of the log."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_mark",
+    )
+    read_upto = models.BigIntegerField(_("read up to event"), default=0)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        verbose_name = _("notification read mark")
+        verbose_name_plural = _("notification read marks")
+
+    def __str__(self):
+        return f"{self.user_id} ≤ {self.read_upto}"

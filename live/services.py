@@ -40,9 +40,11 @@ from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import transaction
 
+from core.errors import NotAllowed
+
 from . import hub, publisher
-from .models import Event
-from .topics import group_name, narrows, parse
+from .models import Event, NotificationMark
+from .topics import group_name, narrows, parse, topic_for
 
 ACCESS = "live.access"
 RECHECK = hub.RECHECK
@@ -169,3 +171,25 @@ def _send_control(messages) -> None:
     """Send [(group, message), ...] as `_push` sends events."""
     for group, message in messages:
         _send(group, message)
+
+
+def mark_notifications_read(*, user, upto: int | None = None) -> None:
+    """The person has read their notifications up to event `upto` (default: the newest on
+    their topic). The mark only moves forward, so a page opened earlier in another tab cannot
+    make read notifications unread again: the row is made if missing, then moved by a
+    conditional UPDATE, so concurrent calls settle in the database."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAllowed()
+    if upto is None:
+        upto = (
+            Event.objects.filter(topic=topic_for("user", user.pk))
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        ) or 0
+    # No transaction needed: each statement stands on its own (once the first has run, the row
+    # is there for the second), and neither leaves anything to undo.
+    NotificationMark.objects.bulk_create(
+        [NotificationMark(user_id=user.pk, read_upto=upto)], ignore_conflicts=True
+    )
+    NotificationMark.objects.filter(user_id=user.pk, read_upto__lt=upto).update(read_upto=upto)

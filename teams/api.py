@@ -15,6 +15,7 @@ from core import ids
 from core.api import anyone
 from core.errors import NotAllowed
 from core.inputs import CleanStr
+from live.selectors import unread_count
 
 from . import selectors, services
 from .models import (
@@ -568,6 +569,7 @@ def me(request):
         ],
         "approved_hours": str(hours),
         "star_level": star_level(hours),
+        "unread_notifications": unread_count(user=user),
     }
 
 

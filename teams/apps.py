@@ -24,6 +24,7 @@ EVENT_LABELS = {
     "task.claimed": _("Task taken on"),
     "task.released": _("Task given back"),
     "task.updated": _("Task update"),
+    "task.progress": _("News of a task you follow"),
     "task.status": _("Task status changed"),
     "task.verified": _("Task verified"),
     "task.reopened": _("Task reopened"),
@@ -47,10 +48,11 @@ class TeamsConfig(AppConfig):
     def ready(self):
         from live import topics
 
-        from . import live_access
+        from . import inbox, live_access
 
         topics.register("task", can_follow_task)
         topics.register("team", can_follow_team)
         for type, label in EVENT_LABELS.items():
             topics.register_event_label(type, label)
         live_access.connect()
+        inbox.connect()

@@ -484,6 +484,33 @@ class TaskUpdate(models.Model):
         return reverse("task-update-photo", args=[self.pk]) if self.photo else None
 
 
+class TaskFollow(models.Model):
+    """Someone follows a task: told on their `user:<id>` topic of each progress update."""
+
+    # Not worth Wagtail's reference index (an extra query on every save).
+    wagtail_reference_index_ignore = True
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="task_follows",
+    )
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="follows"
+    )
+    created_at = models.DateTimeField(_("followed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("task follow")
+        verbose_name_plural = _("task follows")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "task"], name="task_follow_unique_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.task}"
+
+
 class ServiceRecordQuerySet(models.QuerySet):
     def delete(self):
         raise PermissionDenied("Service records are never deleted.")

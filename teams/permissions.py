@@ -8,9 +8,12 @@ action would succeed). Services check the role part first (403 NotAllowed) and t
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import StrIndex
+from django.utils.translation import gettext, pgettext
 
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
@@ -94,17 +97,45 @@ def eligible_teams(task: Task):
         return Team.objects.filter(pk=task.dispatched_team_id, active=True)
     if task.sensitive:
         return Team.objects.none()
-    # One query, whatever the number of skills: no required skill that the team lacks.
+    return (
+        Team.objects.filter(active=True, communities__id__in=task.community.ancestor_ids)
+        .filter(_has_required_skills(task.pk))
+        .distinct()
+    )
+
+
+def _has_required_skills(task_id):
+    """For a Team queryset: the team lacks none of the task's required skills. `task_id` is an
+    id, or a reference to the task of an enclosing query. One query, whatever the number of
+    skills."""
     team_has_it = Team.skills.through.objects.filter(
         team_id=OuterRef(OuterRef("pk")), skill_id=OuterRef("skill_id")
     )
-    lacking = Task.required_skills.through.objects.filter(task_id=task.pk).filter(
+    lacking = Task.required_skills.through.objects.filter(task_id=task_id).filter(
         ~Exists(team_has_it)
     )
-    return (
-        Team.objects.filter(active=True, communities__id__in=task.community.ancestor_ids)
-        .filter(~Exists(lacking))
-        .distinct()
+    return ~Exists(lacking)
+
+
+def some_team_may_take():
+    """For a Task queryset: eligible_teams(task) is not empty, for any number of tasks in one
+    query. An open task without it waits for staff (no team has the skills, or only a
+    dispatch can give it out)."""
+    # The team serves the task's community or one above it: that community's path begins the
+    # task's community's path.
+    serving = (
+        Team.communities.through.objects.filter(team_id=OuterRef("pk"))
+        .annotate(at=StrIndex(OuterRef(OuterRef("community__path")), F("community__path")))
+        .filter(at=1)
+    )
+    pool_team = (
+        Team.objects.filter(active=True)
+        .filter(Exists(serving))
+        .filter(_has_required_skills(OuterRef(OuterRef("pk"))))
+    )
+    dispatched_team = Team.objects.filter(pk=OuterRef("dispatched_team_id"), active=True)
+    return Exists(dispatched_team) | (
+        models.Q(dispatched_team__isnull=True, sensitive=False) & Exists(pool_team)
     )
 
 
@@ -122,6 +153,122 @@ def in_pool():
     """The Q of tasks any serving team may claim without a dispatch: never a sensitive one
     (claim_task's conditional UPDATE and the boards' pool lists share it)."""
     return models.Q(dispatched_team__isnull=True, sensitive=False)
+
+
+def serving_teams(community: Community):
+    """Active teams serving the community or a community above it: those a task of it may go to."""
+    return Team.objects.filter(active=True, communities__id__in=community.ancestor_ids).distinct()
+
+
+# --- why a team cannot take a task -------------------------------------------------------------
+
+
+def _names(names) -> str:
+    return pgettext("list separator", ", ").join(names)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why `team` cannot take a task: `code` (inactive, dispatched, confidential, community,
+    skills), the names of the skills it lacks, and the team the task was given to."""
+
+    team: Team
+    code: str
+    missing: tuple[str, ...] = ()
+    holder: str = ""
+
+    @property
+    def text(self) -> str:
+        """In words for a leader of the team."""
+        values = {"team": self.team.name, "holder": self.holder, "skills": _names(self.missing)}
+        texts = {
+            "inactive": gettext("Your team “%(team)s” is not active, so it cannot take tasks."),
+            "dispatched": gettext(
+                "This task was given to the team “%(holder)s”; only that team can take it on."
+            ),
+            "confidential": gettext(
+                "This task is confidential: only the team that staff give it to can take it on."
+            ),
+            "community": gettext("Your team “%(team)s” does not serve this community."),
+            "skills": gettext("Your team “%(team)s” lacks the skills: %(skills)s."),
+        }
+        return texts[self.code] % values
+
+    @property
+    def staff_text(self) -> str:
+        """In words for staff choosing a team."""
+        values = {"team": self.team.name, "holder": self.holder, "skills": _names(self.missing)}
+        texts = {
+            "inactive": gettext("The team “%(team)s” is not active."),
+            "dispatched": gettext("This task was given to the team “%(holder)s”."),
+            "confidential": gettext("A confidential task goes only to the team you give it to."),
+            "community": gettext("The team “%(team)s” does not serve this community."),
+            "skills": gettext("The team “%(team)s” lacks the skills: %(skills)s."),
+        }
+        return texts[self.code] % values
+
+
+def take_refusal(
+    team: Team, *, community: Community, skills, dispatched_team=None, sensitive=False
+) -> Refusal | None:
+    """Why `team` may not take a task of `community` needing `skills` (Skill rows), or None:
+    the rule of eligible_teams and team_may_take, one reason, the first a leader can act on.
+    Reads the team's skills and communities through `.all()` (prefetch them for many teams)."""
+    if not team.active:
+        return Refusal(team, "inactive")
+    if dispatched_team is not None:
+        if dispatched_team.pk == team.pk:
+            return None
+        return Refusal(team, "dispatched", holder=dispatched_team.name)
+    if sensitive:
+        return Refusal(team, "confidential")
+    served = {c.pk for c in team.communities.all()}
+    if not served & set(community.ancestor_ids):
+        return Refusal(team, "community")
+    has = {s.pk for s in team.skills.all()}
+    missing = tuple(s.name for s in sorted(skills, key=lambda s: s.name) if s.pk not in has)
+    if missing:
+        return Refusal(team, "skills", missing=missing)
+    return None
+
+
+def team_refusal(task: Task, team: Team) -> Refusal | None:
+    """Why `team` may not take `task` (whatever the task's status), or None when it may."""
+    return take_refusal(
+        team,
+        community=task.community,
+        skills=list(task.required_skills.all()),
+        dispatched_team=task.dispatched_team if task.dispatched_team_id else None,
+        sensitive=task.sensitive,
+    )
+
+
+def claim_refusals(user, task: Task) -> list[Refusal]:
+    """Why each team the user leads (active or not) cannot claim this open task that no team
+    holds; empty when the task is not open or the user leads no team. Three queries."""
+    if task.status != Task.Status.OPEN or task.team_id is not None or not is_signed_in(user):
+        return []
+    teams = (
+        Team.objects.filter(
+            memberships__user=user, memberships__status=ACTIVE, memberships__role=LEADER
+        )
+        .distinct()
+        .order_by("name")
+        .prefetch_related("skills", "communities")
+    )
+    skills = list(task.required_skills.all())
+    dispatched = task.dispatched_team if task.dispatched_team_id else None
+    refusals = [
+        take_refusal(
+            team,
+            community=task.community,
+            skills=skills,
+            dispatched_team=dispatched,
+            sensitive=task.sensitive,
+        )
+        for team in teams
+    ]
+    return [r for r in refusals if r is not None]
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -270,6 +417,25 @@ def is_own_task_work(user, task: Task) -> bool:
     return moved.exists()
 
 
+def not_own_task_work(user):
+    """For a Task queryset: is_own_task_work is False, for any number of tasks in one query
+    (the same rule written out for lists: change both)."""
+    if not is_signed_in(user):
+        return models.Q()
+    member = active_team_memberships(user).filter(team_id=OuterRef("team_id"))
+    hours = ServiceRecord.objects.filter(
+        task_id=OuterRef("pk"), team_id=OuterRef("team_id"), volunteer=user
+    )
+    moved = TaskUpdate.objects.filter(task_id=OuterRef("pk"), author=user).exclude(status_change="")
+    own = (
+        Exists(member)
+        | Exists(hours)
+        | Exists(moved.filter(created_at__gte=OuterRef("claimed_at")))
+        | (models.Q(claimed_at__isnull=True) & Exists(moved))
+    )
+    return models.Q(team__isnull=True) | ~own
+
+
 def may_verify(user, task: Task) -> bool:
     """Staff of the community confirm the work, never work of their own (superusers neither);
     reopening and cancelling are not approvals and stay with any staff member."""
@@ -332,6 +498,30 @@ def can_follow_task(user, task: Task) -> bool:
     return can_see_task_details(user, task)
 
 
+def task_detail_readers(task: Task, users) -> set[int]:
+    """The ids of the active people in `users` (a user queryset) who may see the task's
+    details now: can_see_task_details for many people in one query (the same rule: change
+    both)."""
+    users = users.filter(is_active=True)
+    if task.sensitive:
+        team_ids = [t for t in (task.team_id, task.dispatched_team_id) if t]
+        users = users.filter(
+            models.Q(is_superuser=True)
+            | models.Q(
+                team_memberships__team_id__in=team_ids,
+                team_memberships__status=ACTIVE,
+                team_memberships__team__active=True,
+            )
+            | models.Q(
+                memberships__community_id__in=task.community.ancestor_ids,
+                memberships__role=Membership.Role.STAFF,
+                memberships__status=Membership.Status.VERIFIED,
+            )
+            | (models.Q(needs__pk=task.need_id) if task.need_id else models.Q(pk__in=[]))
+        )
+    return set(users.values_list("pk", flat=True).distinct())
+
+
 def can_follow_team(user, team: Team) -> bool:
     """Team topics carry redacted data for sensitive tasks, so anyone may follow them."""
     return team is not None
@@ -372,6 +562,15 @@ def is_own_hours_work(user, record: ServiceRecord) -> bool:
 
 def _reviews_hours_of(user, record: ServiceRecord) -> bool:
     return is_staff_of(user, record.task.community) or is_team_leader(user, record.team_id)
+
+
+def not_own_hours_work(user):
+    """For a ServiceRecord queryset: is_own_hours_work is False."""
+    if not is_signed_in(user):
+        return models.Q()
+    return ~models.Q(volunteer=user) & (
+        models.Q(logged_by__isnull=True) | ~models.Q(logged_by=user)
+    )
 
 
 def may_review_hours(user, record: ServiceRecord) -> bool:
@@ -445,6 +644,15 @@ def can_file_need(user, community: Community) -> bool:
 def is_own_need(user, need: Need) -> bool:
     """The user asked for this help or filed the request for a resident."""
     return is_signed_in(user) and user.pk in (need.requester_id, need.recorded_by_id)
+
+
+def not_own_need(user):
+    """For a Need queryset: is_own_need is False."""
+    if not is_signed_in(user):
+        return models.Q()
+    return ~models.Q(requester=user) & (
+        models.Q(recorded_by__isnull=True) | ~models.Q(recorded_by=user)
+    )
 
 
 def may_decide_need(user, need: Need) -> bool:

@@ -242,3 +242,4 @@ class MeOut(Schema):
     teams: list[MyTeamOut]
     approved_hours: str
     star_level: int
+    unread_notifications: int = Field(0, description="Notifications not read yet (at most 99)")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from . import permissions as perms
 from . import services
-from .models import Need, ServiceRecord, Task, TaskUpdate, Team, TeamMembership
+from .models import Need, ServiceRecord, Task, TaskFollow, TaskUpdate, Team, TeamMembership
 from .schemas import person_ref, ref
 
 # The statuses of a task that a team holds and still works on.
@@ -245,6 +245,48 @@ def unfinished_tasks(*, community_ids) -> list:
     )
 
 
+def is_following_task(*, user, task: Task) -> bool:
+    return TaskFollow.objects.filter(user=user, task=task).exists()
+
+
+def home_tasks(*, user, limit: int) -> dict[str, list]:
+    """What a person's home shows of tasks: "team" (what their teams have to do, as
+    teams_tasks) and "followed" (the tasks they follow), last changed first, each task with
+    `visible` (may they see its details) and `latest` (its newest update, or None). A fixed
+    number of queries: one list each, the newest updates of both in one, and the person's
+    memberships once, if a sensitive task needs them."""
+    tasks = Task.objects.select_related("community", "team").order_by("-updated_at", "-id")
+    team_ids = perms.active_team_memberships(user).values("team_id")
+    team = tasks.filter(
+        Q(team_id__in=team_ids, status__in=IN_HAND)
+        | Q(dispatched_team_id__in=team_ids, status=Task.Status.OPEN)
+    )[:limit]
+    followed = tasks.filter(follows__user=user)[:limit]
+    check = perms.task_details_checker(user)
+    lists = {
+        "team": visible_tasks(viewer=user, tasks=team, check=check),
+        "followed": visible_tasks(viewer=user, tasks=followed, check=check),
+    }
+    with_latest(tasks=[*lists["team"], *lists["followed"]])
+    return lists
+
+
+def with_latest(*, tasks) -> list:
+    """Give each task `latest`: its newest update where the viewer may see the task's details
+    (as `visible` says), else None; one query for all."""
+    ids = {task.pk for task in tasks if getattr(task, "visible", True)}
+    latest = {}
+    if ids:
+        newest = TaskUpdate.objects.filter(task_id=OuterRef("task_id")).order_by(
+            "-created_at", "-id"
+        )
+        rows = TaskUpdate.objects.filter(task_id__in=ids, pk=Subquery(newest.values("pk")[:1]))
+        latest = {update.task_id: update for update in rows}
+    for task in tasks:
+        task.latest = latest.get(task.pk)
+    return tasks
+
+
 # --- teams -------------------------------------------------------------------------------------
 
 
@@ -323,10 +365,10 @@ def open_needs(*, community_ids) -> list:
     )
 
 
-def own_needs(*, viewer) -> list:
+def own_needs(*, viewer, limit: int = LIST_LIMIT) -> list:
     """The requests for help the viewer made, or filed for a resident, newest first."""
     return list(
         Need.objects.filter(Q(requester=viewer) | Q(recorded_by=viewer))
         .select_related("community", "task", "task__team", "requester", "recorded_by")
-        .order_by("-created_at", "-id")[:LIST_LIMIT]
+        .order_by("-created_at", "-id")[:limit]
     )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/hours/", views.team_hours, name="team_hours"),
     path("<int:pk>/hours/<int:record_id>/", views.hours_review, name="hours_review"),
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
+    path("tasks/<int:pk>/follow/", views.task_follow, name="task_follow"),
     path("tasks/<int:pk>/claim/", views.task_claim, name="task_claim"),
     path("tasks/<int:pk>/release/", views.task_release, name="task_release"),
     path("tasks/<int:pk>/dispatch/", views.task_dispatch, name="task_dispatch"),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("my/hours/", views.my_hours, name="my_hours"),
     path("dispatch/", views.dispatch, name="dispatch"),
     path("needs/", views.my_needs, name="my_needs"),
+    path("needs/new/", views.need_create, name="need_create"),
     path("needs/<int:pk>/accept/", views.need_accept, name="need_accept"),
     path("needs/<int:pk>/decline/", views.need_decline, name="need_decline"),
 ]

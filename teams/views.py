@@ -253,6 +253,9 @@ def _task_context(request, task, **bound):
             for e in rows
         ]
     forms = {}
+    # Why the user's teams cannot claim it (leaders), and which teams could (staff).
+    refusals = []
+    able_teams = None
     signed_in = user.is_authenticated
     if signed_in:
         teams = list(perms.claimable_teams(user, task))
@@ -266,6 +269,10 @@ def _task_context(request, task, **bound):
             forms["dispatch_form"] = bound.get("dispatch_form") or DispatchForm(
                 teams=perms.dispatch_teams(task).order_by("name"), prefix="dispatch"
             )
+            if task.dispatched_team_id is None and not task.sensitive:
+                able_teams = list(perms.eligible_teams(task).order_by("name"))
+        elif "claim_form" not in forms:
+            refusals = perms.claim_refusals(user, task)
         if perms.can_post_update(user, task):
             statuses = [
                 s for s in ("in_progress", "done") if perms.can_change_status(user, task, s)
@@ -288,7 +295,12 @@ def _task_context(request, task, **bound):
         "live": visible,
         "status_labels": _status_labels(),
         "labels": event_labels() if visible else None,
-        "has_actions": bool(forms),
+        "has_actions": bool(forms or refusals),
+        "refusals": refusals,
+        "able_teams": able_teams,
+        "task_admin_url": reverse("teams_task:edit", args=[task.pk]) if able_teams == [] else "",
+        "can_follow": signed_in and visible,
+        "following": signed_in and visible and selectors.is_following_task(user=user, task=task),
         **forms,
     }
 
@@ -316,6 +328,25 @@ def _task_action(request, pk, form_name, make_form, call):
             return redirect(next_url(request, task.get_absolute_url()))
     context = _task_context(request, _get_task(pk), **{form_name: form})
     return render(request, "teams/task_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def task_follow(request, pk):
+    """Follow (follow=1) or stop following (follow=0) a task's progress."""
+    task = _get_task(pk)
+    try:
+        if request.POST.get("follow") == "0":
+            services.unfollow_task(actor=request.user, task=task)
+            messages.success(request, _("You no longer follow this task."))
+        else:
+            services.follow_task(actor=request.user, task=task)
+            messages.success(
+                request, _("You follow this task: its news come to your notifications.")
+            )
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    return redirect(task.get_absolute_url())
 
 
 @login_required
@@ -679,8 +710,9 @@ def need_decline(request, pk):
 # --- residents' needs --------------------------------------------------------------------------
 
 
-@login_required
-def my_needs(request):
+def _need_form(request):
+    """The request-for-help form of the 求助 page and of the person's needs list: (the form,
+    or None for someone with no community to ask in; the redirect once filed, or None)."""
     user = request.user
     communities = Community.objects.filter(
         memberships__user=user,
@@ -748,11 +780,24 @@ def my_needs(request):
                     messages.success(
                         request, _("Your request was sent. Community staff will get back to you.")
                     )
-                return redirect("teams:my_needs")
-    needs = selectors.own_needs(viewer=user)
+                return form, redirect("teams:my_needs")
     can_file = request.method == "POST" or communities.exists()
-    return render(
-        request,
-        "teams/my_needs.html",
-        {"form": form if can_file else None, "needs": needs},
-    )
+    return (form if can_file else None), None
+
+
+@login_required
+def my_needs(request):
+    form, filed = _need_form(request)
+    if filed:
+        return filed
+    needs = selectors.own_needs(viewer=request.user)
+    return render(request, "teams/my_needs.html", {"form": form, "needs": needs})
+
+
+@login_required
+def need_create(request):
+    """The 求助 page: only the form, big and plain; after filing, the person's needs list."""
+    form, filed = _need_form(request)
+    if filed:
+        return filed
+    return render(request, "teams/need_form.html", {"form": form})

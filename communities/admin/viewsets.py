@@ -63,6 +63,7 @@ class CommunityViewSet(CommunityScopedViewSetMixin, ModelViewSet):
         FieldPanel("kind"),
         FieldPanel("parent", widget=community_chooser_viewset.widget_class),
         FieldPanel("description"),
+        FieldPanel("task_stale_days"),
     ]
 
 

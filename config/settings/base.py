@@ -142,6 +142,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "accounts.context_processors.large_text",
+                "live.context_processors.unread_notifications",
+                "communities.context_processors.inbox_count",
             ],
         },
     },
@@ -252,28 +254,39 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 
-# allauth: e-mail or phone login, every flow through allauth.
+# allauth: phone first. People sign up with a phone number and the SMS code texted to it, with
+# no password and the e-mail address optional (many residents are over 60 and have no e-mail);
+# they sign in again with a new SMS code. Accounts made with an e-mail address and a password
+# keep signing in with them; anyone may choose a password at sign-up or later
+# (/accounts/password/set/).
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email", "phone"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "phone", "password1*", "password2*"]
-# An unverified address owns nothing (accounts/adapter.py): nobody signs in with an address
-# before verifying it, with a 6-digit code (typed in the session that asked for it, so a code
-# mailed to someone else's inbox is of no use to whoever typed their address in). Sign-up,
-# login and password reset answer alike whether or not an address is registered.
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
-# Six digits, like the SMS codes: easy to type on a phone (3 tries per code, allauth's default).
-ACCOUNT_EMAIL_VERIFICATION_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
-ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_METHODS = {"phone", "email"}
+# The password is optional (allauth keeps the password login only while "password1" is here).
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
+# An unverified number or address owns nothing (accounts/adapter.py): nobody signs in with a
+# code, or resets a password, through it before verifying it. A number is verified with the
+# 6-digit SMS code typed in the session that asked for it, so a code texted to someone else's
+# phone is of no use to whoever typed their number in. allauth verifies addresses by code only
+# when every sign-up gives one ("mandatory"); here an address given is confirmed through the
+# link mailed to it, opened where its account is signed in. Sign-up, login and password reset
+# answer alike whether or not a number or address is registered: "strict" lets a sign-up keep
+# an address another account holds, unverified, as every address starts.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_PREVENT_ENUMERATION = "strict"
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_FORMS = {
     "change_phone": "accounts.phone_forms.ChangePhoneForm",
-    "confirm_email_verification_code": "accounts.email_forms.ConfirmEmailVerificationCodeForm",
+    "request_login_code": "accounts.phone_forms.RequestLoginCodeForm",
 }
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# Every SMS costs money and can pester a stranger, so each kind is limited per number and per
+# client address (one address may be a community centre's wifi where a social worker signs up
+# a room of neighbours). Signing up and then signing in straight away takes one SMS of each
+# kind, within all of them. Failed logins and code requests are refused on the form, with
+# what was typed kept.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -282,7 +295,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "change_phone": "1/m/user",
-    "verify_phone": "1/30s/key",
+    "verify_phone": "1/30s/key,5/h/key,3/m/ip,60/h/ip",
+    "request_login_code": "3/m/key,10/h/key,20/m/ip,60/h/ip",
 }
 # The address those limits count per is REMOTE_ADDR, which daphne takes from nginx's own view of
 # the client (site/deploy/README.md); allauth must not read X-Forwarded-For, a client can write it.
@@ -316,6 +330,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = "core.formats"  # one date format per language (core/formats)
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 

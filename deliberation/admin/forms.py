@@ -12,12 +12,12 @@ from core.inputs import CleanInputMixin
 
 from .. import permissions as perms
 from .. import selectors
-from ..forms import closes_early, early_close_field
+from ..forms import FollowUpFieldsMixin, closes_early, early_close_field, follow_up_choices
 from ..models import Council, Meeting, Proposal, Vote
 from ..services.councils import RULE_FIELDS
 
 
-class ProposalActionForm(CleanInputMixin, forms.Form):
+class ProposalActionForm(CleanInputMixin, FollowUpFieldsMixin, forms.Form):
     ACTIONS = {
         "publish": (_("Publish: open it for discussion"), perms.can_publish),
         "return": (_("Return it to the author as a draft (say why)"), perms.can_return),
@@ -80,6 +80,7 @@ class ProposalActionForm(CleanInputMixin, forms.Form):
         if "decide" in available and closes_early(obj):
             self.fields["confirm_early"] = early_close_field(selectors.not_voted_count(obj))
             self.fields["confirm_early"].required = False
+        self.add_follow_up_fields(follow_up_choices(obj) if "decide" in available else None)
 
     def clean(self):
         data = super().clean()
@@ -93,7 +94,7 @@ class ProposalActionForm(CleanInputMixin, forms.Form):
                 self.add_error("choice", gettext("Choose their vote."))
         if action == "decide" and "confirm_early" in self.fields and not data.get("confirm_early"):
             self.add_error("confirm_early", self.fields["confirm_early"].error_messages["required"])
-        return data
+        return self.clean_follow_up_fields(data)
 
 
 class ModerationForm(CleanInputMixin, forms.Form):

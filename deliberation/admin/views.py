@@ -100,7 +100,13 @@ class ProposalActionView(SummaryFormView):
                 "name": data["voter"].get_display_name()
             }
         if action == "decide":
-            services.decide_proposal(actor=actor, proposal=proposal, outcome=data["outcome"])
+            services.decide_proposal(
+                actor=actor,
+                proposal=proposal,
+                outcome=data["outcome"],
+                required_skills=data.get("required_skills"),
+                team=data.get("team"),
+            )
             return gettext("Decision recorded: %(status)s.") % {
                 "status": proposal.get_status_display()
             }

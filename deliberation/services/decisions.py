@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -107,14 +108,56 @@ def outcome_text(proposal: Proposal) -> str:
     )
 
 
-def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
+def follow_up_skills(proposal: Proposal) -> list[str]:
+    """The skills the follow-up task of the proposal needs unless staff choose: its category's
+    (teams.models.Skill rows missing from the database left out)."""
+    from teams.models import Skill
+
+    wanted = CATEGORY_SKILLS.get(proposal.category, [])
+    skills = list(Skill.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    if len(skills) < len(wanted):
+        logger.warning("skills %s missing for proposal %s", set(wanted) - set(skills), proposal.pk)
+    return skills
+
+
+def _clean_follow_up(proposal: Proposal, required_skills, team) -> list[str] | None:
+    """The skill slugs staff chose (None: the category's), checked with the team to dispatch
+    to: unknown skills and a team that could not take the task are field errors."""
+    from teams.models import Skill
+    from teams.permissions import take_refusal
+
+    if required_skills is None and team is None:
+        return None
+    if required_skills is None:
+        slugs = follow_up_skills(proposal)
+    else:
+        slugs = sorted({str(slug) for slug in required_skills})
+    skills = list(Skill.objects.filter(slug__in=slugs))
+    unknown = sorted(set(slugs) - {skill.slug for skill in skills})
+    if unknown:
+        raise ValidationError(
+            {"required_skills": _("Unknown skill: %(slugs)s.") % {"slugs": ", ".join(unknown[:5])}}
+        )
+    if team is not None:
+        refusal = take_refusal(team, community=proposal.council.community, skills=skills)
+        if refusal is not None:
+            raise ValidationError({"team": refusal.staff_text})
+    return slugs
+
+
+def decide_proposal(
+    *, actor, proposal: Proposal, outcome="", required_skills=None, team=None
+) -> Proposal:
     """Staff close the vote and record the decision by the council's rules.
 
     The tally is counted from the vote rows under the proposal's row lock; accepting creates
-    the follow-up task in the same transaction. A second decision gets 409.
+    the follow-up task in the same transaction, needing `required_skills` (slugs; None: the
+    category's) and given to `team` when staff name one. Both are checked whatever the
+    outcome, and unused when the proposal is not accepted. A second decision gets 409.
     """
     judge_guard(actor, proposal, _("Only community staff can record the decision."))
     note = clean_text(outcome, field="outcome", max_length=1500, required=False)
+    skills = _clean_follow_up(proposal, required_skills, team)
     with transaction.atomic():
         lock_proposal(proposal)
         if proposal.status != S.VOTING:
@@ -140,7 +183,9 @@ def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
         proposal.final_abstain = tally.abstain
         proposal.final_eligible = eligible
         if result.accepted:
-            proposal.task = create_follow_up_task(actor=actor, proposal=proposal)
+            proposal.task = create_follow_up_task(
+                actor=actor, proposal=proposal, required_skills=skills, team=team
+            )
         proposal.save()
         audit(
             proposal,
@@ -181,31 +226,32 @@ def decide_proposal(*, actor, proposal: Proposal, outcome="") -> Proposal:
     return proposal
 
 
-def create_follow_up_task(*, actor, proposal: Proposal):
-    """The task of an accepted proposal: category -> required skills (teams.services).
+def create_follow_up_task(*, actor, proposal: Proposal, required_skills=None, team=None):
+    """The task of an accepted proposal (teams.services), needing `required_skills` (slugs;
+    None: the category's) and, with `team`, given to that team by teams' dispatch (its audit
+    entry and news to the team and its leaders).
 
-    Skills missing from the database are left out (the task is then open to more teams)
-    rather than blocking the council's decision.
+    Category skills missing from the database are left out (the task is then open to more
+    teams) rather than blocking the council's decision.
     """
     from teams import services as team_services
-    from teams.models import Skill
 
-    wanted = CATEGORY_SKILLS.get(proposal.category, [])
-    skills = list(Skill.objects.filter(slug__in=wanted).values_list("slug", flat=True))
-    if len(skills) < len(wanted):
-        logger.warning("skills %s missing for proposal %s", set(wanted) - set(skills), proposal.pk)
-
+    if required_skills is None:
+        required_skills = follow_up_skills(proposal)
     # The place is the task's own field and the proposal is linked from the task (its
     # `proposal`), so the description carries neither: the task page showed both twice.
-    return team_services.create_task(
+    task = team_services.create_task(
         actor=actor,
         community=proposal.council.community,
         title=proposal.title,
         description=proposal.body,
         location=proposal.location,
-        required_skills=skills,
+        required_skills=required_skills,
         origin=Task.Origin.PROPOSAL,
     )
+    if team is not None:
+        task = team_services.dispatch_task(actor=actor, task=task, team=team)
+    return task
 
 
 TASK_NOTICES = {"claimed": "task_claimed", "done": "task_done", "verified": "task_verified"}

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import Conflict, NotAllowed
 from live.services import publish
 
+from .. import inbox
 from .. import permissions as perms
 from ..models import Comment, Proposal, Report
 from .common import audit, check_rate, clean_text, judge_guard, lock_proposal, proposal_topic
@@ -146,6 +147,7 @@ def report_content(*, actor, target, reason="") -> tuple[Report, bool]:
         if not created:
             return report, False
         audit(report, "linli.report.create", actor, reason=reason)
+        inbox.report_filed(report, actor=actor)
         # Only reports by verified members of the proposal's community count towards hiding it:
         # otherwise a few throwaway accounts from anywhere could hide any proposal.
         proposal = target.proposal if is_comment else target

@@ -14,6 +14,7 @@ from core.errors import Conflict, NotAllowed
 from core.images import CleanImage, clean_image
 from live.services import publish
 
+from .. import inbox
 from .. import permissions as perms
 from ..models import MAX_PHOTOS, Category, Council, Proposal, ProposalPhoto
 from .common import S, audit, check_rate, clean_text, judge_guard, lock_proposal, proposal_topic
@@ -161,6 +162,8 @@ def create_proposal(
         else:
             _follow(actor, proposal)
             audit(proposal, "linli.proposal.create", actor, status=proposal.status)
+        if submit:
+            inbox.proposal_submitted(proposal, actor=actor)
     if once.existing is not None:
         return once.existing
     return proposal
@@ -209,6 +212,7 @@ def submit_proposal(*, actor, proposal: Proposal) -> Proposal:
         proposal.submitted_at = timezone.now()
         proposal.save(update_fields=["status", "submitted_at", "updated_at"])
         audit(proposal, "linli.proposal.submit", actor)
+        inbox.proposal_submitted(proposal, actor=actor)
     return proposal
 
 

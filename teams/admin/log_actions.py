@@ -11,6 +11,8 @@ LOG_ACTIONS = [
     ("linli.task.verify", _("Verify task"), _("Task verified")),
     ("linli.task.reopen", _("Reopen task"), _("Task reopened")),
     ("linli.task.cancel", _("Cancel task"), _("Task cancelled")),
+    ("linli.task.follow", _("Follow task"), _("Task followed")),
+    ("linli.task.unfollow", _("Stop following task"), _("Task no longer followed")),
     ("linli.hours.log", _("Log hours"), _("Hours logged")),
     ("linli.hours.approve", _("Approve hours"), _("Hours approved")),
     ("linli.hours.decline", _("Decline hours"), _("Hours declined")),

@@ -10,6 +10,7 @@ of `common` (what they share). Callers use this package: `from teams import serv
 """
 
 from .. import permissions as perms
+from .follows import follow_task, unfollow_task
 from .hours import approve_hours, decline_hours, hours_text, log_hours
 from .memberships import approve_team_membership, decline_team_membership, request_team_membership
 from .needs import accept_need, decline_need, file_need, need_data
@@ -40,6 +41,7 @@ __all__ = [
     "decline_team_membership",
     "dispatch_task",
     "file_need",
+    "follow_task",
     "hours_text",
     "log_hours",
     "need_data",
@@ -51,6 +53,7 @@ __all__ = [
     "request_team_membership",
     "task_data",
     "task_public_data",
+    "unfollow_task",
     "update_data",
     "verify_task",
 ]

@@ -16,6 +16,7 @@ from core.errors import Conflict, NotAllowed
 from live.services import publish
 from live.texts import localized, text_fields
 
+from .. import inbox
 from .. import permissions as perms
 from ..models import ServiceRecord, Task, approved_hours, star_level
 from .common import leader_ids, reload_task, require_signed_in
@@ -153,6 +154,7 @@ def log_hours(
         reviewers.discard(actor.pk)
         for user_id in sorted(reviewers):
             publish(topic=f"user:{user_id}", type="hours.logged", data=data, actor=actor)
+        inbox.hours_logged(record, actor=actor)
     return record
 
 

@@ -7,6 +7,7 @@ Topics: `task:<id>` (restricted for sensitive tasks, so it carries full data), `
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -21,9 +22,10 @@ from core.images import clean_image
 from live.services import publish, publish_many
 from live.texts import localized, text_fields
 
+from .. import inbox
 from .. import permissions as perms
 from ..models import Need, Skill, Task, TaskUpdate, Team
-from ..signals import task_status_changed
+from ..signals import task_status_changed, task_watchers
 from .common import leader_ids, reload_task, require_signed_in, staff_ids, team_ref
 
 S = Task.Status
@@ -202,6 +204,7 @@ def create_task(
                 gettext_lazy("New confidential task in %(community)s."), values
             ),
         )
+        inbox.task_created(task, actor=actor)
         if team is not None:
             text = localized(gettext_lazy("Your team was asked to take on: %(title)s"), values)
             redacted = localized(
@@ -237,9 +240,13 @@ def claim_task(*, actor, task: Task, team: Team) -> Task:
     if not perms.is_team_leader(actor, team):
         raise NotAllowed(_("Only a leader of this team can take tasks for it."))
     if not perms.team_may_take(task, team):
-        raise NotAllowed(
-            _("This team cannot take this task (skills, community or dispatch do not match).")
-        )
+        # The page shows a leader the same reason (perms.claim_refusals).
+        refusal = perms.team_refusal(task, team)
+        if refusal is None:
+            raise NotAllowed(
+                _("This team cannot take this task (skills, community or dispatch do not match).")
+            )
+        raise NotAllowed(refusal.text, extra={"reason": refusal.code})
     with transaction.atomic():
         now = timezone.now()
         updated = (
@@ -442,8 +449,9 @@ def post_update(
                 update=entry,
             ),
         )
+        notices = _progress_notices(task, update, entry, actor=actor)
         if not (status and status != old_status):
-            publish_many([updated], actor=actor)
+            publish_many([updated, *notices], actor=actor)
         else:
             label = S(status).label
             values = {"title": task.title, "status": label}
@@ -456,10 +464,44 @@ def post_update(
                     gettext_lazy("A confidential task is now %(status)s."), values
                 ),
                 teams=[task.team_id],
-                after=[updated],  # the update first, then the status it brought
+                # The update and its notices first, then the status it brought.
+                after=[updated, *notices],
             )
             _status_changed(task, actor)
+            if status == S.DONE:
+                inbox.task_done(task, actor=actor)
     return update
+
+
+# The part of an update's text that its notice quotes.
+NOTICE_QUOTE = 140
+
+
+def _progress_notices(task: Task, update: TaskUpdate, entry: dict, *, actor) -> list:
+    """The `task.progress` events for whoever follows the task (its own followers and those
+    other apps name, teams.signals.task_watchers) and may see it in full now, but the author
+    of the update: with the text, the link and the photo's access-checked thumbnail. A
+    sensitive task's notice reaches only the people inside the case; nobody outside it is
+    told, not even that something happened. One query, however many follow (and what the
+    other apps ask: deliberation one for a task that came from a proposal)."""
+    watchers = set()
+    for _receiver, found in task_watchers.send(sender=Task, task=task):
+        watchers.update(found or ())
+    followers = get_user_model().objects.filter(Q(task_follows__task=task) | Q(pk__in=watchers))
+    readers = perms.task_detail_readers(task, followers.exclude(pk=actor.pk))
+    if not readers:
+        return []
+    values = {"name": actor.get_display_name(), "title": task.title}
+    if update.text:
+        quote = update.text[:NOTICE_QUOTE] + ("…" if len(update.text) > NOTICE_QUOTE else "")
+        message = gettext_lazy("%(name)s on “%(title)s”: %(text)s")
+        values["text"] = quote
+    elif update.photo:
+        message = gettext_lazy("%(name)s posted a photo of “%(title)s”.")
+    else:
+        message = gettext_lazy("%(name)s posted an update on “%(title)s”.")
+    data = task_data(task, localized(message, values), update=entry, photo=entry["photo"])
+    return [(f"user:{user_id}", "task.progress", data) for user_id in sorted(readers)]
 
 
 def update_data(update: TaskUpdate) -> dict:

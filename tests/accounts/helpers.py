@@ -1,4 +1,5 @@
 import re
+from urllib.parse import unquote
 
 from django.core import mail
 
@@ -23,6 +24,16 @@ def last_mail_code(email) -> str:
     match = re.search(r"^\s*(\d{6})\s*$", bodies[-1], re.MULTILINE)
     assert match, bodies[-1]
     return match.group(1)
+
+
+def last_mail_key(email) -> str:
+    """The key of the confirmation link in the last e-mail to `email` (unquoted: the API wants
+    the key itself)."""
+    bodies = [m.body for m in mail.outbox if email in m.to]
+    assert bodies, f"no e-mail to {email}: {[m.to for m in mail.outbox]!r}"
+    match = re.search(r"/accounts/confirm-email/([^/\s]+)/", bodies[-1])
+    assert match, bodies[-1]
+    return unquote(match.group(1))
 
 
 def mails_to(email) -> list[str]:

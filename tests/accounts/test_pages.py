@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import PASSWORD, login
+from .helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +40,9 @@ def test_entrance_pages_use_the_site_look(client, url):
     assert "allauth-entrance" in html
 
 
-def test_email_code_page_after_signup_uses_the_site_look(client, db):
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "email": "new@example.com",
-            "display_name": "李师傅",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
-    )
-    assert response["Location"] == "/accounts/confirm-email/"
+def test_sms_code_page_after_signup_uses_the_site_look(client, db):
+    response = client.post("/accounts/signup/", {"phone": "13900139000", "display_name": "李师傅"})
+    assert response["Location"] == "/accounts/phone/verify/"
     html = assert_site_look(client.get(response["Location"]))
     assert 'name="code"' in html
 
@@ -82,4 +74,4 @@ def test_english_after_switching_language(client, db):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/accounts/login/").content.decode()
     assert '<html lang="en">' in html
-    assert "Sign In" in html
+    assert "Sign in" in html

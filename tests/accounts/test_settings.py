@@ -141,10 +141,12 @@ def test_adapter_implements_allauth_phone_support():
         assert getattr(adapter, method) is not getattr(DefaultAccountAdapter, method), method
 
 
-def test_addresses_are_verified_by_code_and_registration_is_not_told():
-    assert settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
-    assert settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED is True
-    assert settings.ACCOUNT_PREVENT_ENUMERATION is True
+def test_phone_first_and_registration_is_not_told():
+    assert settings.ACCOUNT_SIGNUP_FIELDS[0] == "phone*"
+    assert "email*" not in settings.ACCOUNT_SIGNUP_FIELDS
+    assert settings.ACCOUNT_PHONE_VERIFICATION_ENABLED is True
+    assert settings.ACCOUNT_EMAIL_VERIFICATION == "optional"
+    assert settings.ACCOUNT_PREVENT_ENUMERATION == "strict"
 
 
 PRODUCTION_SWITCHES = ("SMS_SENDER", "ALLOW_CONSOLE_SMS", "EMAIL_HOST", "ALLOW_CONSOLE_EMAIL")

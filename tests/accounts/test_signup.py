@@ -5,7 +5,7 @@ from django.core import mail
 from accounts.models import User
 from accounts.sms import ConsoleSmsSender
 
-from .helpers import PASSWORD, last_mail_code, last_sms_code, signed_in_user_id
+from .helpers import PASSWORD, last_mail_key, last_sms_code, signed_in_user_id
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def signup_data(**overrides):
     data = {
         "email": "new@example.com",
         "display_name": "李师傅",
-        "phone": "",
+        "phone": "13700137000",
         "password1": PASSWORD,
         "password2": PASSWORD,
     }
@@ -22,45 +22,41 @@ def signup_data(**overrides):
     return data
 
 
-def test_signup_form_asks_for_email_name_phone_and_password_twice(client):
+def test_signup_form_asks_for_phone_name_email_and_password_twice(client):
     response = client.get("/accounts/signup/")
     assert response.status_code == 200
     html = response.content.decode()
     for name in ("email", "display_name", "phone", "password1", "password2"):
         assert f'name="{name}"' in html
-    # display name comes right after the e-mail address
+    # phone first, the display name right after it, the optional fields last
     assert (
-        html.index('name="email"') < html.index('name="display_name"') < html.index('name="phone"')
+        html.index('name="phone"') < html.index('name="display_name"') < html.index('name="email"')
     )
     assert 'type="tel"' in html
 
 
-def test_signup_by_email_signs_in_once_the_mailed_code_is_typed_in(client):
+def test_signup_with_an_email_address_mails_a_link_that_confirms_it_while_signed_in(client):
     response = client.post("/accounts/signup/", signup_data(email="New@Example.com"))
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/confirm-email/"
+    assert response["Location"] == "/accounts/phone/verify/"
     user = User.objects.get(email="new@example.com")
     assert user.display_name == "李师傅"
-    assert user.phone is None
     assert signed_in_user_id(client) is None
-    assert not EmailAddress.objects.get(user=user).verified
-    assert ConsoleSmsSender.outbox == []
-
-    response = client.post("/accounts/confirm-email/", {"code": last_mail_code("new@example.com")})
-    assert response.status_code == 302
+    client.post("/accounts/phone/verify/", {"code": last_sms_code("+8613700137000")})
     assert signed_in_user_id(client) == user.pk
+    assert not EmailAddress.objects.get(user=user).verified
+
+    client.post(f"/accounts/confirm-email/{last_mail_key('new@example.com')}/")
     assert EmailAddress.objects.get(user=user).verified
 
 
-def test_wrong_email_code_is_a_form_error(client):
+def test_email_link_opened_while_signed_out_confirms_nothing(client):
     client.post("/accounts/signup/", signup_data())
-    code = last_mail_code("new@example.com")
-    response = client.post(
-        "/accounts/confirm-email/", {"code": "000000" if code != "000000" else "111111"}
-    )
-    assert response.status_code == 200
-    assert response.context["form"].errors["code"]
-    assert signed_in_user_id(client) is None
+    client.post("/accounts/phone/verify/", {"code": last_sms_code("+8613700137000")})
+    key = last_mail_key("new@example.com")
+    client.post("/accounts/logout/")
+    response = client.post(f"/accounts/confirm-email/{key}/")
+    assert response.status_code in (200, 302)
     assert not EmailAddress.objects.get(email="new@example.com").verified
 
 
@@ -79,10 +75,8 @@ def test_signup_with_mainland_phone_stores_e164_and_verifies_by_sms(client):
 
     response = client.post("/accounts/phone/verify/", {"code": last_sms_code("+8613900139000")})
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/confirm-email/"
     user.refresh_from_db()
     assert user.phone_verified
-    client.post("/accounts/confirm-email/", {"code": last_mail_code("new@example.com")})
     assert signed_in_user_id(client) == user.pk
 
 
@@ -128,13 +122,20 @@ def test_signup_with_a_verified_number_creates_nothing_and_tells_only_its_owner(
     assert resident.phone == "+8613800138000" and resident.phone_verified
 
 
-def test_signup_with_a_verified_address_creates_nothing_and_mails_its_owner(client, resident):
+def test_signup_with_a_verified_address_keeps_it_unverified_and_mails_its_owner(client, resident):
     response = client.post("/accounts/signup/", signup_data(email="RESIDENT@example.com"))
+    # the same answer as for a new address (tests/accounts/test_unverified_addresses.py)
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/confirm-email/"
-    assert User.objects.count() == 1
+    assert response["Location"] == "/accounts/phone/verify/"
+    client.post("/accounts/phone/verify/", {"code": last_sms_code("+8613700137000")})
+    newcomer = User.objects.get(phone="+8613700137000")
+    assert signed_in_user_id(client) == newcomer.pk
+    # the address stays the resident's: the newcomer holds it unverified, with no link to it
+    assert User.objects.email_owner("resident@example.com") == resident
+    assert not EmailAddress.objects.get(user=newcomer).verified
     assert mail.outbox[-1].to == ["resident@example.com"]
     assert "/accounts/password/reset/" in mail.outbox[-1].body
+    assert "/accounts/confirm-email/" not in mail.outbox[-1].body
 
 
 def test_display_name_is_required(client):

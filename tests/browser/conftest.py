@@ -30,6 +30,7 @@ import json
 from django.test import Client
 from accounts.models import User
 from communities.models import Community, Membership
+from communities.services import sync_staff_access
 from teams import services
 from teams.models import Skill, Team, TeamMembership
 
@@ -46,6 +47,7 @@ for key, role in [("staff", "staff"), ("leader1", "resident"), ("leader2", "resi
                                     display_name={"staff": "社工小李", "leader1": "张队长",
                                                   "leader2": "王队长", "resident": "刘阿姨"}[key])
     Membership.objects.create(user=user, community=yuling, role=role, status="verified")
+    sync_staff_access(user)  # as the membership services do: staff get the admin and the inbox
     people[key] = user
 sanitation = skill("sanitation", "环境卫生")
 teams = {}

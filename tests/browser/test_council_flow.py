@@ -103,7 +103,8 @@ def test_proposal_to_accepted_task_and_claim_live(live_site, open_page, council)
     expect(watcher.locator("#task-status")).to_have_text(task_labels["open"])
     expect(watcher.locator("#task-link")).to_have_attribute("href", f"/teams/tasks/{task_id}/")
     expect(watcher.locator("#proposal-outcome")).to_contain_text("由环境志愿服务队负责清运。")
-    expect(watcher.locator("#proposal-stale")).to_be_visible()
+    # Drawn again for the reader, no request to reload: the vote buttons are gone.
+    expect(watcher.locator("#proposal-part-vote .vote-form")).to_have_count(0)
     expect(watcher.locator(".vote-form")).to_be_hidden()
 
     # 6. A leader claims the task through the API; the open page shows it, live.

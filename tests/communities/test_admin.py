@@ -170,7 +170,15 @@ def test_admin_community_create_uses_model_validation(client, superuser, tree):
     assert top.context["form"].errors["parent"]
     assert not Community.objects.filter(name__in=["新社区", "孤立社区"]).exists()
 
-    ok = client.post(add, {"name": "新社区", "kind": "community", "parent": tree.xinjiangkou.pk})
+    ok = client.post(
+        add,
+        {
+            "name": "新社区",
+            "kind": "community",
+            "parent": tree.xinjiangkou.pk,
+            "task_stale_days": 7,
+        },
+    )
     assert ok.status_code == 302
     created = Community.objects.get(name="新社区")
     assert created.path == f"{tree.xinjiangkou.path}{created.pk}/"

@@ -178,6 +178,7 @@ row("GET", P + "/communities/{community_id}", {"community_id": "community"}, Non
 row("POST", P + "/communities/{community_id}/membership", {"community_id": "community"}, {}, "401 200 200 200 200 200 200 200 200")
 row("POST", P + "/memberships/{membership_id}/verify", {"membership_id": "pending_membership"}, {}, "401 403 403 403 403 403 403 200 200")
 row("POST", P + "/memberships/{membership_id}/reject", {"membership_id": "pending_membership"}, {"reason": "不是本社区居民"}, "401 403 403 403 403 403 403 200 200")
+row("GET", P + "/inbox", {}, None, "401 403 403 403 403 403 403 200 200")
 row("GET", P + "/tasks", {}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/tasks/{task_id}", {"task_id": "held_task"}, None, "200 200 200 200 200 200 200 200 200")
 row("POST", P + "/communities/{community_id}/tasks", {"community_id": "community"}, {"title": "修路灯", "required_skills": ["sanitation"]}, "401 403 403 403 403 403 403 201 201")
@@ -227,6 +228,7 @@ row("GET", P + "/communities/{community_id}/council", {"community_id": "communit
 row("GET", P + "/communities/{community_id}/meetings", {"community_id": "community"}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/meetings/{meeting_id}", {"meeting_id": "meeting"}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/notifications", {}, None, "401 200 200 200 200 200 200 200 200")
+row("POST", P + "/notifications/read", {}, {}, "401 200 200 200 200 200 200 200 200")
 # fmt: on
 
 # More rows for operations above, in another state: the rules of issue #22 (a sensitive task
@@ -257,6 +259,8 @@ NOT_AUDITED = {
     ("PUT", P + "/proposals/{proposal_id}/vote"): "vote rows are the record",
     # Following is a personal notification setting, not community state.
     ("DELETE", P + "/proposals/{proposal_id}/follow"): "personal setting",
+    # How far a person has read their own notifications: personal, like the page's visit.
+    ("POST", P + "/notifications/read"): "personal read mark",
 }
 
 

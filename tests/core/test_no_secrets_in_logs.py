@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from channels.db import database_sync_to_async
@@ -153,24 +154,23 @@ def test_login_by_sms_code(kind, logs, resident):
 @pytest.mark.parametrize("kind", CLIENTS)
 def test_signup_verification_code(kind, logs):
     client = Client()
-    data = {"email": "new@example.com", "display_name": "邻居"}
+    data = {"phone": "13900139000", "email": "new@example.com", "display_name": "邻居"}
     if kind == "page":
         data.update(password1=PASSWORD, password2=PASSWORD)
     else:
         data["password"] = PASSWORD
     response = post(kind, client, "/accounts/signup/", "/auth/signup", data)
-    code = re.search(r"^\s*(\d{6})\s*$", last_mail(), re.MULTILINE).group(1)
+    ((phone, message),) = ConsoleSmsSender.outbox
+    code = re.search(r"\b(\d{6})\b", message).group(1)
     token = token_of(kind, response)
-    post(
-        kind,
-        client,
-        "/accounts/confirm-email/",
-        "/auth/email/verify",
-        {"code": code, "key": code},
-        token,
+    response = post(
+        kind, client, "/accounts/phone/verify/", "/auth/phone/verify", {"code": code}, token
     )
+    token = token_of(kind, response) or token
+    key = unquote(re.search(r"/accounts/confirm-email/([^/\s]+)/", last_mail()).group(1))
+    post(kind, client, f"/accounts/confirm-email/{key}/", "/auth/email/verify", {"key": key}, token)
     assert User.objects.email_owner("new@example.com") is not None
-    assert_not_logged(logs, code, PASSWORD)
+    assert_not_logged(logs, code, key, PASSWORD, f"{phone}: {message}")
 
 
 @pytest.mark.django_db

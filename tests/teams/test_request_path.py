@@ -89,13 +89,13 @@ def test_claim_api_queries_audit_and_push_order(
 def test_update_api_queries(world, django_assert_max_num_queries):
     """Session, user, the task with its skills' slugs and the poster's membership of the
     holding team; the update, the audit entry (Wagtail's log() validates its content type and
-    user with a query each) and the event; no query of its own for the skills, the membership,
-    the event or the reply."""
+    user with a query each), who follows the task (one query, however many) and the event; no
+    query of its own for the skills, the membership, the event or the reply."""
     task = make_task(
         world.yuling, team=world.team, status="claimed", skill_slugs=("sanitation", "greening")
     )
     client = client_for(world.volunteer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.post(
             f"/api/v1/tasks/{task.pk}/updates",
             data=json.dumps({"text": "垃圾已清运"}),
@@ -119,7 +119,7 @@ def test_update_that_starts_the_task(
     client = client_for(world.volunteer)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
-        django_assert_max_num_queries(12),
+        django_assert_max_num_queries(13),  # and who follows it: one query
     ):
         response = client.post(
             f"/api/v1/tasks/{task.pk}/updates",

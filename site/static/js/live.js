@@ -14,6 +14,7 @@
   var Linli = (w.Linli = w.Linli || {});
   if (Linli.live) return;
 
+
   var subs = {}; // topic -> {fns: [], last: id|null, seen: {id: 1}, order: [ids]}
   var ws = null, isOpen = false, attempt = 0, timer = null, pinger = null, labels = null;
   var SEEN_MAX = 500, bound = {};
@@ -144,8 +145,7 @@
     }
     when.className = "muted";
     when.setAttribute("datetime", ev.at || "");
-    var at = new Date(ev.at);
-    when.textContent = isNaN(at) ? "" : at.toLocaleString();
+    when.textContent = Linli.formatDate ? Linli.formatDate(ev.at, "DATETIME_FORMAT") : ev.at;
     li.appendChild(when);
     return li;
   }

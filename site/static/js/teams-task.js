@@ -31,9 +31,9 @@
       img.src = update.photo; img.alt = ""; img.loading = "lazy";
       li.appendChild(img);
     }
-    var when = el("time", "muted"), at = new Date(ev.at);
+    var when = el("time", "muted");
     when.setAttribute("datetime", ev.at || "");
-    when.textContent = isNaN(at) ? "" : at.toLocaleString();
+    when.textContent = window.Linli.formatDate(ev.at, "DATETIME_FORMAT");
     li.appendChild(document.createTextNode(" "));
     li.appendChild(when);
     return li;
