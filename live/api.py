@@ -12,6 +12,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
 from pydantic import ValidationError as PydanticError
 
 from core import ids
@@ -75,7 +76,8 @@ def notifications(request, filters: Query[NotificationFilters]):
 
 
 class MarkReadIn(Schema):
-    upto: int | None = Field(
+    # Strict: JSON `false` or "5" is not an event id (lax parsing would read them as 0 and 5).
+    upto: StrictInt | None = Field(
         None, ge=0, le=ids.MAX_ID, description="The newest event read (default: all of them)"
     )
 
