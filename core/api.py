@@ -5,6 +5,7 @@ Browser sessions (with CSRF) and allauth headless app sessions (X-Session-Token)
 both authenticate. Every error is JSON {"detail", "code"}.
 """
 
+import json
 from importlib import import_module
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth as AllauthTokenAuth
@@ -23,7 +24,7 @@ from django.core.exceptions import (
 )
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import (
     AuthenticationError,
     HttpError,
@@ -32,6 +33,7 @@ from ninja.errors import (
     ValidationError as NinjaValidationError,
 )
 from ninja.security import SessionAuth
+from pydantic import ValidationError as PydanticError
 
 from core.errors import RateLimited, ServiceError
 from core.inputs import has_control_characters
@@ -210,3 +212,37 @@ class LinliAPI(NinjaAPI):
     def on_http_error(self, request, exc: HttpError):
         code = HTTP_ERROR_CODES.get(exc.status_code, "error")
         return self.error(request, exc.status_code, exc.message, code)
+
+
+def optional_body(request, schema: type[Schema]):
+    """An optional body: JSON, a form (multipart with files), or nothing at all."""
+    content_type = request.content_type or ""
+    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        raw = {key: value for key, value in request.POST.items() if value != ""}
+    elif not request.body.strip():
+        raw = {}
+    else:
+        try:
+            raw = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise DjangoValidationError(_("Send JSON or a form.")) from None
+        if not isinstance(raw, dict):
+            raise DjangoValidationError(_("Send a JSON object."))
+    try:
+        return schema(**raw)
+    except PydanticError as exc:
+        errors = {}
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "__all__"
+            errors.setdefault(field, []).append(err["msg"])
+        raise DjangoValidationError(errors) from None
+
+
+def optional_body_openapi(schema: type[Schema]) -> dict:
+    """OpenAPI for an endpoint whose JSON body may be left out."""
+    return {
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": schema.json_schema()}},
+        }
+    }

@@ -6,16 +6,13 @@ The same items as the notifications page, newest first, each text in the request
 now (live.topics.as_seen_now). Page back with `before`.
 """
 
-import json
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import StrictInt
-from pydantic import ValidationError as PydanticError
 
 from core import ids
+from core.api import optional_body, optional_body_openapi
 
 from .selectors import notifications as notifications_of
 from .selectors import read_mark, unread_count
@@ -87,40 +84,14 @@ class MarkReadOut(Schema):
     unread: int = Field(..., description="Notifications still unread (newer than read_upto)")
 
 
-def _mark_read_body(request) -> MarkReadIn:
-    """The optional JSON body: nothing at all, or an object. A list, a number or a string is
-    refused (a Ninja Schema would read any of them as an empty object)."""
-    if not request.body.strip():
-        return MarkReadIn()
-    try:
-        raw = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError(_("Send a JSON object.")) from None
-    if not isinstance(raw, dict):
-        raise ValidationError(_("Send a JSON object."))
-    try:
-        return MarkReadIn(**raw)
-    except PydanticError as exc:
-        errors = {}
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "__all__"
-            errors.setdefault(field, []).append(err["msg"])
-        raise ValidationError(errors) from None
-
-
 @router.post(
     "/notifications/read",
     response=MarkReadOut,
     summary="Mark my notifications read, all of them or up to an event",
     description="The JSON body may be left out: then every notification is marked read.",
-    openapi_extra={
-        "requestBody": {
-            "required": False,
-            "content": {"application/json": {"schema": MarkReadIn.json_schema()}},
-        }
-    },
+    openapi_extra=optional_body_openapi(MarkReadIn),
 )
 def mark_read(request):
-    payload = _mark_read_body(request)
+    payload = optional_body(request, MarkReadIn)
     mark_notifications_read(user=request.user, upto=payload.upto)
     return {"read_upto": read_mark(user=request.user), "unread": unread_count(user=request.user)}

@@ -2,8 +2,6 @@
 read (sensitive tasks come back redacted to whoever may not see their details).
 """
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -12,7 +10,7 @@ from ninja.errors import HttpError
 
 from communities.models import Community, Membership
 from core import ids
-from core.api import anyone
+from core.api import anyone, optional_body, optional_body_openapi
 from core.errors import NotAllowed
 from core.inputs import CleanStr
 from live.selectors import unread_count
@@ -53,42 +51,6 @@ from .schemas import (
 router = Router(tags=["teams"])
 
 StatusFilter = Task.Status
-
-
-def _body(request, schema: type[Schema]):
-    """An optional body: JSON, a form (multipart with files), or nothing at all."""
-    from pydantic import ValidationError as PydanticError
-
-    content_type = request.content_type or ""
-    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
-        raw = {key: value for key, value in request.POST.items() if value != ""}
-    elif not request.body.strip():
-        raw = {}
-    else:
-        try:
-            raw = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError(_("Send JSON or a form.")) from None
-        if not isinstance(raw, dict):
-            raise ValidationError(_("Send a JSON object."))
-    try:
-        return schema(**raw)
-    except PydanticError as exc:
-        errors = {}
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "__all__"
-            errors.setdefault(field, []).append(err["msg"])
-        raise ValidationError(errors) from None
-
-
-def _optional(schema: type[Schema]) -> dict:
-    """OpenAPI for an endpoint whose JSON body may be left out."""
-    return {
-        "requestBody": {
-            "required": False,
-            "content": {"application/json": {"schema": schema.json_schema()}},
-        }
-    }
 
 
 def _community(pk: int):
@@ -163,7 +125,7 @@ def _task_reply(request, task: Task, status: int = 200, **extra):
 
 def _with_reason(request, task_id: int, service, *, argument: str = "reason"):
     """A task service whose only input is the optional reason (a note for verify_task)."""
-    payload = _body(request, TaskReasonIn)
+    payload = optional_body(request, TaskReasonIn)
     task = _on_task(service, task_id, actor=request.user, **{argument: payload.reason})
     return _task_reply(request, task)
 
@@ -203,7 +165,7 @@ def claim_task(request, task_id: int, payload: ClaimIn):
     "/tasks/{task_id}/release",
     response=TaskOut,
     summary="Give the task back",
-    openapi_extra=_optional(TaskReasonIn),
+    openapi_extra=optional_body_openapi(TaskReasonIn),
 )
 def release_task(request, task_id: int):
     return _with_reason(request, task_id, services.release_task)
@@ -252,7 +214,7 @@ UPDATE_BODY = {
 )
 def post_update(request, task_id: int):
     ids.require_in_range(task_id)
-    data = _body(request, UpdateIn)
+    data = optional_body(request, UpdateIn)
     update = _on_task(
         services.post_update,
         task_id,
@@ -268,7 +230,7 @@ def post_update(request, task_id: int):
     "/tasks/{task_id}/verify",
     response=TaskOut,
     summary="Staff: done -> verified",
-    openapi_extra=_optional(TaskReasonIn),
+    openapi_extra=optional_body_openapi(TaskReasonIn),
 )
 def verify_task(request, task_id: int):
     return _with_reason(request, task_id, services.verify_task, argument="note")
@@ -278,7 +240,7 @@ def verify_task(request, task_id: int):
     "/tasks/{task_id}/reopen",
     response=TaskOut,
     summary="Staff: reopen (open, no team)",
-    openapi_extra=_optional(TaskReasonIn),
+    openapi_extra=optional_body_openapi(TaskReasonIn),
 )
 def reopen_task(request, task_id: int):
     return _with_reason(request, task_id, services.reopen_task)
@@ -288,7 +250,7 @@ def reopen_task(request, task_id: int):
     "/tasks/{task_id}/cancel",
     response=TaskOut,
     summary="Staff: cancel the task",
-    openapi_extra=_optional(TaskReasonIn),
+    openapi_extra=optional_body_openapi(TaskReasonIn),
 )
 def cancel_task(request, task_id: int):
     return _with_reason(request, task_id, services.cancel_task)
@@ -411,10 +373,10 @@ def membership_out(membership: TeamMembership) -> dict:
     "/teams/{team_id}/join",
     response={201: TeamMembershipOut},
     summary="Ask to join",
-    openapi_extra=_optional(TeamJoinIn),
+    openapi_extra=optional_body_openapi(TeamJoinIn),
 )
 def join_team(request, team_id: int):
-    payload = _body(request, TeamJoinIn)
+    payload = optional_body(request, TeamJoinIn)
     team = ids.get_or_404(Team.objects.all(), team_id)
     membership = services.request_team_membership(actor=request.user, team=team, note=payload.note)
     return Status(201, membership_out(membership))
@@ -512,10 +474,10 @@ def _need_for_staff(request, need_id: int) -> Need:
     "/needs/{need_id}/accept",
     response={201: TaskOut},
     summary="Staff: accept -> task",
-    openapi_extra=_optional(AcceptNeedIn),
+    openapi_extra=optional_body_openapi(AcceptNeedIn),
 )
 def accept_need(request, need_id: int):
-    payload = _body(request, AcceptNeedIn)
+    payload = optional_body(request, AcceptNeedIn)
     need = _need_for_staff(request, need_id)
     team = _team(payload.team) if payload.team is not None else None
     task = services.accept_need(
