@@ -261,39 +261,38 @@ KINDS = [
 # --- telling staff (live.inbox): the services call these in their transaction -----------------
 
 
-def task_created(task: Task, *, actor) -> None:
-    """A new task that no team may take waits for staff to find or give it a team."""
-    if not Task.objects.filter(pk=task.pk).exclude(perms.some_team_may_take()).exists():
-        return
+def _tell_staff_about_task(task: Task, *, kind: str, confidential, public, actor) -> None:
+    """`confidential` names only the community, so a sensitive task's title stays out of it."""
     values = {"community": task.community.name, "title": task.title}
-    message = (
-        gettext_lazy("A confidential task in %(community)s needs a team.")
-        if task.sensitive
-        else gettext_lazy("No team can take the task “%(title)s” in %(community)s.")
-    )
     notify_staff(
-        kind="task_unclaimable",
+        kind=kind,
         community=task.community,
         object_id=task.pk,
-        text=localized(message, values),
+        text=localized(confidential if task.sensitive else public, values),
         url=task.get_absolute_url(),
         actor=actor,
     )
 
 
-def task_done(task: Task, *, actor) -> None:
-    values = {"community": task.community.name, "title": task.title}
-    message = (
-        gettext_lazy("A confidential task in %(community)s is done; check it.")
-        if task.sensitive
-        else gettext_lazy("“%(title)s” is done; check it.")
+def task_created(task: Task, *, actor) -> None:
+    """A new task that no team may take waits for staff to find or give it a team."""
+    if not Task.objects.filter(pk=task.pk).exclude(perms.some_team_may_take()).exists():
+        return
+    _tell_staff_about_task(
+        task,
+        kind="task_unclaimable",
+        confidential=gettext_lazy("A confidential task in %(community)s needs a team."),
+        public=gettext_lazy("No team can take the task “%(title)s” in %(community)s."),
+        actor=actor,
     )
-    notify_staff(
+
+
+def task_done(task: Task, *, actor) -> None:
+    _tell_staff_about_task(
+        task,
         kind="task_to_verify",
-        community=task.community,
-        object_id=task.pk,
-        text=localized(message, values),
-        url=task.get_absolute_url(),
+        confidential=gettext_lazy("A confidential task in %(community)s is done; check it."),
+        public=gettext_lazy("“%(title)s” is done; check it."),
         actor=actor,
     )
 
