@@ -260,7 +260,9 @@ def cancel_task(request, task_id: int):
 
 
 def _records():
-    return ServiceRecord.objects.select_related("task__community", "team", "volunteer", "reviewer")
+    return ServiceRecord.objects.select_related(
+        "community", "task", "team", "volunteer", "reviewer"
+    )
 
 
 def _record_reply(request, record: ServiceRecord) -> dict:

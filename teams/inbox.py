@@ -212,19 +212,20 @@ def done_items(scope: Scope, limit: int) -> list[InboxItem]:
 
 def pending_hours(scope: Scope):
     return ServiceRecord.objects.filter(
-        task__community_id__in=scope.ids, status=ServiceRecord.Status.PENDING
+        community_id__in=scope.ids, status=ServiceRecord.Status.PENDING
     ).filter(perms.not_own_hours_work(scope.user))
 
 
 def hours_items(scope: Scope, limit: int) -> list[InboxItem]:
     records = list(
         pending_hours(scope)
-        .select_related("task", "volunteer")
+        .select_related("task", "volunteer", "community")
         .order_by("created_at", "pk")[:limit]
     )
     check = perms.task_details_checker(scope.user)
     for record in records:
-        record.task.visible = check(record.task)
+        if record.task_id:
+            record.task.visible = check(record.task)
     return [
         InboxItem(
             kind="hours_review",
@@ -234,10 +235,14 @@ def hours_items(scope: Scope, limit: int) -> list[InboxItem]:
                 "name": record.volunteer.get_display_name(),
                 "hours": f"{record.hours.normalize():f}",
             },
-            community=scope.communities[record.task.community_id],
+            community=scope.communities[record.community_id],
             since=record.created_at,
-            reason=_title(record.task),
-            url=reverse("teams:team_hours", args=[record.team_id]),
+            reason=_title(record.task) if record.task_id else record.title,
+            url=(
+                reverse("teams:team_hours", args=[record.team_id])
+                if record.team_id
+                else reverse("teams_hours:edit", args=[record.pk])
+            ),
         )
         for record in records
     ]

@@ -526,6 +526,7 @@ class ServiceRecord(models.Model):
         SELF = "self", _("Logged by the volunteer")
         LEADER = "leader", _("Logged by the team leader")
         STAFF = "staff", _("Logged by community staff")
+        ATTENDANCE = "attendance", _("From activity attendance")
 
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("hours status", "Pending")
@@ -541,11 +542,36 @@ class ServiceRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="service_records",
     )
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="service_records",
+        help_text=_("The community whose task or activity the hours were served on."),
+    )
     task = models.ForeignKey(
-        Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="service_records"
+        Task,
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_records",
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="service_records"
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_records",
+    )
+    title = models.CharField(
+        _("what was done"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For hours not served on a task: the activity's title when they were recorded."
+        ),
     )
     date = models.DateField(_("date"))
     hours = models.DecimalField(_("hours"), max_digits=4, decimal_places=2)
@@ -594,10 +620,26 @@ class ServiceRecord(models.Model):
                 | Q(status__in=["approved", "declined"], reviewer__isnull=False),
                 name="service_record_reviewed",
             ),
+            models.CheckConstraint(
+                condition=Q(task__isnull=False) | Q(source="attendance"),
+                name="service_record_task_or_attendance",
+            ),
         ]
 
     def __str__(self):
         return f"{self.volunteer} {self.hours} h ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.community_id is None and self.task_id is not None:
+            self.community_id = Task.objects.values_list("community_id", flat=True).get(
+                pk=self.task_id
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def what(self) -> str:
+        """What the hours were served on: the task's title, or the stored title."""
+        return self.task.title if self.task_id else self.title
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Service records are never deleted.")

@@ -561,7 +561,9 @@ def is_own_hours_work(user, record: ServiceRecord) -> bool:
 
 
 def _reviews_hours_of(user, record: ServiceRecord) -> bool:
-    return is_staff_of(user, record.task.community) or is_team_leader(user, record.team_id)
+    return is_staff_of(user, record.community) or (
+        record.team_id is not None and is_team_leader(user, record.team_id)
+    )
 
 
 def not_own_hours_work(user):

@@ -126,8 +126,11 @@ class ServiceRecordOut(Schema):
     date: datetime.date
     note: str
     source: str
-    task: Ref
-    team: Ref
+    task: Ref | None = None
+    title: str = Field(
+        "", description="What the hours were served on (a task's or an activity's title)."
+    )
+    team: Ref | None = None
     volunteer: PersonRef
     reviewer: PersonRef | None = None
     reviewed_at: datetime.datetime | None = None

@@ -44,7 +44,8 @@ def visible_records(*, viewer, records, check=None) -> list:
     check = check or perms.task_details_checker(viewer)
     records = list(records)
     for record in records:
-        record.task.visible = check(record.task)
+        if record.task_id:
+            record.task.visible = check(record.task)
     return records
 
 
@@ -137,7 +138,7 @@ def record_view(*, viewer, record: ServiceRecord) -> dict:
     """A service record as `viewer` may read it now: the task's title and the note (what was
     done on the case) only while they may see the task's details."""
     day_hours = with_day_hours(records=[record])[0].day_hours
-    visible = perms.task_details_checker(viewer)(record.task)
+    visible = record.task_id is None or perms.task_details_checker(viewer)(record.task)
     return {
         "day_hours": services.hours_text(day_hours) if day_hours is not None else None,
         "id": record.pk,
@@ -149,7 +150,10 @@ def record_view(*, viewer, record: ServiceRecord) -> dict:
         "task": {
             "id": record.task_id,
             "name": record.task.title if visible else _("Confidential task"),
-        },
+        }
+        if record.task_id
+        else None,
+        "title": record.what if visible else _("Confidential task"),
         "team": ref(record.team),
         "volunteer": person_ref(record.volunteer),
         "reviewer": person_ref(record.reviewer),

@@ -503,7 +503,7 @@ def my_hours(request):
     user = request.user
     records = list(
         ServiceRecord.objects.filter(volunteer=user)
-        .select_related("task", "team", "reviewer")
+        .select_related("task", "team", "community", "reviewer")
         .order_by("-date", "-id")[:LIST_LIMIT]
     )
     totals = ServiceRecord.objects.filter(volunteer=user).aggregate(
@@ -556,7 +556,7 @@ def team_hours(request, pk):
     for record in selectors.with_day_hours(records=pending):
         # perms.may_review_hours, for many records at once.
         record.reviewable = user.pk not in (record.volunteer_id, record.logged_by_id) and (
-            record.task.community_id in staffed or is_leader
+            record.community_id in staffed or is_leader
         )
         record.decline_form = DeclineHoursForm(auto_id=f"id_r{record.pk}_%s")
     return render(
@@ -570,7 +570,7 @@ def team_hours(request, pk):
 @require_POST
 def hours_review(request, pk, record_id):
     record = get_object_or_404(
-        ServiceRecord.objects.select_related("task__community", "team", "volunteer"),
+        ServiceRecord.objects.select_related("community", "task", "team", "volunteer"),
         pk=record_id,
         team_id=pk,
     )

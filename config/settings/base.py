@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "communities",
     "live",
     "teams",
+    "activities",
     "deliberation",
     "brands",
     "wagtail.contrib.redirects",

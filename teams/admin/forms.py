@@ -125,8 +125,8 @@ class ReviewForm(CleanInputMixin, forms.Form):
             "volunteer": obj.volunteer.get_display_name(),
             "hours": obj.hours,
             "date": obj.date,
-            "task": obj.task.title,
-            "team": obj.team.name,
+            "task": obj.what,
+            "team": obj.team.name if obj.team_id else obj.community.name,
             "note": obj.note,
         }
         day_hours = selectors.with_day_hours(records=[obj])[0].day_hours

@@ -16,6 +16,7 @@ LOG_ACTIONS = [
     ("linli.hours.log", _("Log hours"), _("Hours logged")),
     ("linli.hours.approve", _("Approve hours"), _("Hours approved")),
     ("linli.hours.decline", _("Decline hours"), _("Hours declined")),
+    ("linli.hours.correct", _("Correct hours"), _("Hours corrected")),
     ("linli.team.request", _("Ask to join a team"), _("Asked to join the team")),
     ("linli.team.approve", _("Approve team member"), _("Team member approved")),
     ("linli.team.decline", _("Decline team member"), _("Team member declined")),

@@ -40,7 +40,7 @@ POLICIES = [
     CommunityScopedPolicy(Task, actions=("view", "add", "change")),
     NoSelfDecisionPolicy(Need, is_own=perms.is_own_need),
     NoSelfDecisionPolicy(
-        ServiceRecord, community_lookup="task__community", is_own=perms.is_own_hours_work
+        ServiceRecord, community_lookup="community", is_own=perms.is_own_hours_work
     ),
     TeamPolicy(Team),
 ]

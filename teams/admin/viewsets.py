@@ -116,7 +116,7 @@ class ServiceRecordViewSet(CommunityScopedViewSetMixin, ServiceFormViewSetMixin,
     list_display = [
         "volunteer",
         "team",
-        Column("task", label=_("Task"), accessor=lambda r: r.task.title),
+        Column("task", label=_("Task or activity"), accessor=lambda r: r.what),
         "date",
         "hours",
         Column(

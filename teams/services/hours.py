@@ -46,8 +46,9 @@ def record_data(record: ServiceRecord, text: str = "", **extra) -> dict:
         "status": record.status,
         "hours": str(record.hours),
         "date": record.date.isoformat(),
-        "task": {"id": record.task_id},
-        "team": {"id": record.team_id, "name": record.team.name},
+        "task": {"id": record.task_id} if record.task_id else None,
+        "title": record.title,
+        "team": {"id": record.team_id, "name": record.team.name} if record.team_id else None,
         "volunteer": {
             "id": record.volunteer_id,
             "display_name": record.volunteer.get_display_name(),
@@ -160,7 +161,7 @@ def log_hours(
 
 def _review(actor, record: ServiceRecord, status: str, reason: str = "") -> ServiceRecord:
     require_signed_in(actor)
-    record = ServiceRecord.objects.select_related("task__community", "team", "volunteer").get(
+    record = ServiceRecord.objects.select_related("community", "task", "team", "volunteer").get(
         pk=record.pk
     )
     if perms.is_own_record(actor, record):
@@ -208,7 +209,8 @@ def _review(actor, record: ServiceRecord, status: str, reason: str = "") -> Serv
             stars=star_level(total),
         )
         publish(topic=f"user:{record.volunteer_id}", type=type, data=data, actor=actor)
-        publish(topic=f"task:{record.task_id}", type=type, data=data, actor=actor)
+        if record.task_id:
+            publish(topic=f"task:{record.task_id}", type=type, data=data, actor=actor)
     return record
 
 

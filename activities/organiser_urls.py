@@ -1,0 +1,3 @@
+"""The organiser's pages (included by activities.urls, same namespace)."""
+
+urlpatterns = []

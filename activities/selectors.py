@@ -1,0 +1,93 @@
+"""Reads of activities used by pages, API, admin and the brand pages, keyword-only."""
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from .models import Activity, Attendance, Signup
+from .services import position
+
+
+def activity_list(*, community=None, team=None, upcoming=False, now=None):
+    """Listed activities (not drafts) with confirmed_count and waitlist_count: in `community`
+    or below it, organised by `team`, only those not over yet when `upcoming` (soonest first;
+    otherwise newest first)."""
+    activities = Activity.objects.listed().select_related("community", "team").with_counts()
+    if community is not None:
+        activities = activities.filter(community__path__startswith=community.path)
+    if team is not None:
+        activities = activities.filter(team=team)
+    if upcoming:
+        activities = activities.filter(
+            status=Activity.Status.PUBLISHED, ends_at__gt=now or timezone.now()
+        ).order_by("starts_at", "pk")
+    return activities
+
+
+def activity_detail(*, pk: int):
+    """One activity with its counts and required skills (any status: ask permissions.can_see)."""
+    return (
+        Activity.objects.select_related("community", "team", "organiser")
+        .with_counts()
+        .prefetch_related("required_skills")
+        .get(pk=pk)
+    )
+
+
+def my_signup(*, person, activity) -> dict | None:
+    """{status, position} of the person's sign-up that is not cancelled, or None."""
+    if not getattr(person, "is_authenticated", False):
+        return None
+    signup = (
+        Signup.objects.filter(activity=activity, person=person)
+        .exclude(status=Signup.Status.CANCELLED)
+        .first()
+    )
+    if signup is None:
+        return None
+    return {"status": signup.status, "position": position(signup)}
+
+
+def attendance_list(*, activity):
+    """Everyone confirmed or waiting, each with `attendance` (or None), in sign-up order; and
+    anyone who attended without a live sign-up. Three queries."""
+    signups = list(
+        Signup.objects.filter(activity=activity)
+        .exclude(status=Signup.Status.CANCELLED)
+        .select_related("person", "recorded_by")
+        .order_by("status", "queue_number", "created_at", "pk")
+    )
+    attendances = {
+        attendance.person_id: attendance
+        for attendance in Attendance.objects.filter(activity=activity).select_related(
+            "person", "recorded_by", "record"
+        )
+    }
+    for signup in signups:
+        signup.attendance = attendances.pop(signup.person_id, None)
+    return signups, list(attendances.values())
+
+
+def attendances(*, activity):
+    """The attendance rows of an activity, with person, recorder and service record."""
+    return (
+        Attendance.objects.filter(activity=activity)
+        .select_related("person", "recorded_by", "record")
+        .order_by("checked_in_at", "pk")
+    )
+
+
+def my_activities(*, person, now=None):
+    """The person's sign-ups that are not cancelled, soonest first, with their activity."""
+    return (
+        Signup.objects.filter(person=person)
+        .exclude(status=Signup.Status.CANCELLED)
+        .select_related("activity", "activity__community", "activity__team")
+        .prefetch_related(
+            Prefetch(
+                "activity__attendances",
+                queryset=Attendance.objects.filter(person=person),
+                to_attr="mine",
+            )
+        )
+        .order_by("-activity__starts_at", "-pk")
+    )

@@ -1,0 +1,7 @@
+from . import organiser_urls
+
+app_name = "activities"
+
+urlpatterns = [
+    *organiser_urls.urlpatterns,
+]
