@@ -17,7 +17,8 @@ from django.db.models.functions import TruncMonth
 from accounts.permissions import is_signed_in
 from communities.models import Community, Membership
 from deliberation.models import Category, Proposal
-from teams.models import ServiceRecord, Task
+from teams import ledger
+from teams.models import Task
 
 MONTHS = 12
 MAX_COMMUNITIES = 6
@@ -105,8 +106,7 @@ def community_figures(community: Community, *, today: date) -> CommunityFigures:
     ).values_list("claimed_at", "done_at")
     first_month = month_starts(today)[0]
     hours = (
-        ServiceRecord.objects.approved()
-        .filter(task__community__path__startswith=community.path, date__gte=first_month)
+        ledger.approved_records(community=community, start=first_month)
         .annotate(month=TruncMonth("date"))
         .values("month")
         .annotate(total=Sum("hours"))

@@ -23,11 +23,13 @@ from django.db.models.functions import Length, Substr
 from taggit.models import Tag
 from wagtail.models import Page, PageViewRestriction
 
+from activities import selectors as activities_selectors
 from communities.models import Membership
 from deliberation import selectors as deliberation_selectors
 from deliberation.models import Proposal
+from teams import ledger
 from teams import selectors as teams_selectors
-from teams.models import ServiceRecord, Task, Team, TeamMembership
+from teams.models import Task, Team, TeamMembership
 
 from . import models as m
 
@@ -35,6 +37,7 @@ FIGURES_CACHE_KEY = "brands:site-figures"
 FIGURES_CACHE_SECONDS = 60
 OPEN_PROPOSAL_STATUSES = ("discussion", "voting")
 TASKS_PER_TEAM = 5
+ACTIVITIES_PER_BRAND = 5
 
 
 def site_figures() -> dict:
@@ -67,7 +70,7 @@ def compute_site_figures() -> dict:
             Count("user_id", distinct=True),
         ),
         "teams": _one_value(Team.objects.active(), Count("pk")),
-        "approved_hours": _one_value(ServiceRecord.objects.approved(), Sum("hours")),
+        "approved_hours": _one_value(ledger.approved_records(), Sum("hours")),
         "proposals_decided": _one_value(
             Proposal.objects.published().filter(status__in=Proposal.DECIDED), Count("pk")
         ),
@@ -240,6 +243,17 @@ def teams_with_open_tasks(page) -> list[tuple]:
         if holder in by_team and len(by_team[holder]) < TASKS_PER_TEAM:
             by_team[holder].append(task)
     return [(team, by_team[team.pk]) for team in teams]
+
+
+def upcoming_activities(*, teams, limit: int = ACTIVITIES_PER_BRAND) -> list:
+    """The coming activities organised by `teams` (the brand page's), soonest first, with
+    their counts: one query, none without teams."""
+    team_ids = [team.pk for team in teams]
+    if not team_ids:
+        return []
+    return list(
+        activities_selectors.activity_list(upcoming=True).filter(team_id__in=team_ids)[:limit]
+    )
 
 
 def open_proposals(*, limit: int) -> list:

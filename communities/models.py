@@ -41,6 +41,24 @@ class Community(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("A task nobody has taken on for this many days shows in the staff inbox."),
     )
+    certificate_publicity_days = models.PositiveSmallIntegerField(
+        _("days a certificate is on public notice"),
+        default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text=_("An issued volunteer service certificate becomes valid after this many days."),
+    )
+    person_in_charge = models.CharField(
+        _("person in charge"),
+        max_length=50,
+        blank=True,
+        help_text=_("Named on the volunteer service certificates this community issues."),
+    )
+    contact_phone = models.CharField(
+        _("contact phone"),
+        max_length=30,
+        blank=True,
+        help_text=_("Printed on certificates, for whoever wants to check one."),
+    )
 
     class Meta:
         verbose_name = _("community")
@@ -49,6 +67,17 @@ class Community(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="community_unique_name"),
         ]
+
+    EDITABLE_FIELDS = (
+        "name",
+        "kind",
+        "parent",
+        "description",
+        "task_stale_days",
+        "certificate_publicity_days",
+        "person_in_charge",
+        "contact_phone",
+    )
 
     def __str__(self):
         return self.name
@@ -60,9 +89,7 @@ class Community(models.Model):
                 super().save(*args, **kwargs)
                 kwargs.pop("force_insert", None)
             self.path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-            super().save(
-                update_fields=["name", "kind", "parent", "path", "description", "task_stale_days"]
-            )
+            super().save(update_fields=[*self.EDITABLE_FIELDS, "path"])
             if old_path and old_path != self.path:
                 Community.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                     path=Concat(Value(self.path), Substr("path", Length(Value(old_path)) + 1))

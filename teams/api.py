@@ -15,14 +15,13 @@ from core.errors import NotAllowed
 from core.inputs import CleanStr
 from live.selectors import unread_count
 
-from . import selectors, services
+from . import ledger, selectors, services
 from .models import (
     Need,
     ServiceRecord,
     Task,
     Team,
     TeamMembership,
-    approved_hours,
     star_level,
 )
 from .schemas import (
@@ -350,7 +349,7 @@ def list_teams(request, filters: Query[TeamFilters]):
 def get_team(request, team_id: int):
     team = ids.get_or_404(selectors.teams_with_counts(), team_id)
     data = team_out(team)
-    hours = team.approved_hours()
+    hours = ledger.approved_hours(team=team)
     tasks = selectors.task_list(team=team, status=selectors.IN_HAND)[:50]
     data.update(
         leaders=[person_ref(m.user) for m in selectors.team_leaders(team=team)],
@@ -518,7 +517,7 @@ def me(request):
         .select_related("team")
         .order_by("team__name")
     )
-    hours = approved_hours(user)
+    hours = ledger.approved_hours(volunteer=user)
     return {
         "id": user.pk,
         "email": user.email,

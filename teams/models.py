@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -32,7 +32,7 @@ def _url(name: str, pk: int, fallback: str) -> str:
         return fallback
 
 
-def _hours(total) -> Decimal:
+def hours_total(total) -> Decimal:
     """Sums come back as 2.5 (SQLite) or 2.50 (PostgreSQL); always two places."""
     return Decimal(total or 0).quantize(Decimal("0.01"))
 
@@ -105,16 +105,6 @@ class Team(ClusterableModel):
 
     def get_absolute_url(self):
         return _url("teams:team_detail", self.pk, f"/teams/{self.pk}/")
-
-    def approved_hours(self) -> Decimal:
-        """Approved hours served for this team (one aggregate query)."""
-        total = ServiceRecord.objects.filter(
-            team=self, status=ServiceRecord.Status.APPROVED
-        ).aggregate(total=Sum("hours"))["total"]
-        return _hours(total)
-
-    def star_level(self) -> int:
-        return star_level(self.approved_hours())
 
 
 class TeamMembership(models.Model):
@@ -643,25 +633,3 @@ class ServiceRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Service records are never deleted.")
-
-
-def approved_hours(user) -> Decimal:
-    """A volunteer's approved hours, one aggregate query."""
-    total = ServiceRecord.objects.filter(
-        volunteer=user, status=ServiceRecord.Status.APPROVED
-    ).aggregate(total=Sum("hours"))["total"]
-    return _hours(total)
-
-
-def volunteer_star_level(user) -> int:
-    return star_level(approved_hours(user))
-
-
-def approved_hours_by_volunteer(user_ids) -> dict[int, Decimal]:
-    """{user_id: approved hours} for many volunteers in one aggregate query."""
-    rows = (
-        ServiceRecord.objects.filter(volunteer_id__in=list(user_ids), status="approved")
-        .values("volunteer_id")
-        .annotate(total=Sum("hours"))
-    )
-    return {row["volunteer_id"]: _hours(row["total"]) for row in rows}

@@ -20,8 +20,8 @@ from live.models import Event
 from live.texts import pick
 from live.topics import event_label, event_labels
 
+from . import ledger, selectors, services
 from . import permissions as perms
-from . import selectors, services
 from .forms import (
     AcceptNeedForm,
     ClaimForm,
@@ -42,7 +42,6 @@ from .models import (
     Task,
     Team,
     TeamMembership,
-    approved_hours_by_volunteer,
     star_level,
 )
 from .selectors import IN_HAND, LIST_LIMIT, visible_records, visible_tasks
@@ -81,7 +80,7 @@ def _team_context(request, team, join_form=None):
         .select_related("user")
         .order_by("role", "created_at", "pk")
     )
-    hours = approved_hours_by_volunteer(m.user_id for m in members)
+    hours = ledger.approved_hours_by_volunteer(m.user_id for m in members)
     for member in members:
         member.hours = hours.get(member.user_id) or 0
         member.stars = star_level(member.hours)
@@ -506,11 +505,10 @@ def my_hours(request):
         .select_related("task", "team", "community", "reviewer")
         .order_by("-date", "-id")[:LIST_LIMIT]
     )
-    totals = ServiceRecord.objects.filter(volunteer=user).aggregate(
-        approved=Sum("hours", filter=Q(status=ServiceRecord.Status.APPROVED)),
-        pending=Sum("hours", filter=Q(status=ServiceRecord.Status.PENDING)),
-    )
-    approved = totals["approved"] or 0
+    approved = ledger.approved_hours(volunteer=user)
+    pending = ServiceRecord.objects.filter(
+        volunteer=user, status=ServiceRecord.Status.PENDING
+    ).aggregate(total=Sum("hours"))["total"]
     visible_records(viewer=user, records=records)
     thresholds = _star_thresholds()
     stars = star_level(approved)
@@ -523,7 +521,7 @@ def my_hours(request):
             "approved": [r for r in records if r.status == ServiceRecord.Status.APPROVED],
             "declined": [r for r in records if r.status == ServiceRecord.Status.DECLINED],
             "approved_hours": approved,
-            "pending_hours": totals["pending"] or 0,
+            "pending_hours": pending or 0,
             "stars": stars,
             "star_range": range(len(thresholds)),
             "next_threshold": next_threshold,

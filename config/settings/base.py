@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "live",
     "teams",
     "activities",
+    "certificates",
     "deliberation",
     "brands",
     "wagtail.contrib.redirects",
@@ -385,6 +386,9 @@ LIVE_MAX_SUBSCRIPTIONS = 50
 LIVE_MAX_MESSAGE_BYTES = 4096
 
 STAR_LEVEL_THRESHOLDS = [100, 300, 600, 1000, 1500]
+# Fernet keys for identity numbers at rest, newest first (certificates.crypto); without them
+# a key is derived from SECRET_KEY, which production refuses.
+ID_NUMBER_KEYS = [key for key in os.environ.get("ID_NUMBER_KEYS", "").split(",") if key]
 
 # Residents' council: per person, (how many, per how many seconds); None switches one off.
 # Votes are counted by the write ceiling below alone.

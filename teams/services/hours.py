@@ -16,9 +16,9 @@ from core.errors import Conflict, NotAllowed
 from live.services import publish
 from live.texts import localized, text_fields
 
-from .. import inbox
+from .. import inbox, ledger
 from .. import permissions as perms
-from ..models import ServiceRecord, Task, approved_hours, star_level
+from ..models import ServiceRecord, Task, star_level
 from .common import leader_ids, reload_task, require_signed_in
 
 
@@ -190,7 +190,7 @@ def _review(actor, record: ServiceRecord, status: str, reason: str = "") -> Serv
             user=actor,
             data={"hours": str(record.hours), "reason": reason},
         )
-        total = approved_hours(record.volunteer)
+        total = ledger.approved_hours(volunteer=record.volunteer)
         values = {"hours": record.hours}
         if status == ServiceRecord.Status.APPROVED:
             type = "hours.approved"

@@ -266,6 +266,7 @@ def check_deploy(**environment):
         "ALLOWED_HOSTS": "linli.example",
         "ALLOW_CONSOLE_SMS": "1",
         "ALLOW_CONSOLE_EMAIL": "1",
+        "ID_NUMBER_KEYS": "tQ3mX2yb1Yk3Qe1wVvIRl0oTQJk1c8a3JmG9r4cS2ew=",
         **environment,
     }
     env.pop("DATABASE_URL", None)

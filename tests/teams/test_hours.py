@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from core.errors import Conflict, NotAllowed
 from live.models import Event
-from teams import services
-from teams.models import ServiceRecord, Task, approved_hours, star_level, volunteer_star_level
+from teams import ledger, services
+from teams.models import ServiceRecord, Task, star_level
 
 from .conftest import client_for, make_task
 
@@ -170,14 +170,13 @@ def test_star_levels_follow_settings(settings, world, task):
     declined = services.log_hours(actor=world.volunteer, task=task, hours=20, date=days_ago(1))
     services.decline_hours(actor=world.leader, record=declined, reason="不对")
     services.log_hours(actor=world.volunteer, task=task, hours=20, date=days_ago(1))  # pending
-    assert approved_hours(world.volunteer) == Decimal("12")
-    assert volunteer_star_level(world.volunteer) == 2
-    assert world.team.star_level() == 2
+    assert ledger.standing(world.volunteer) == (Decimal("12"), 2)
+    assert star_level(ledger.approved_hours(team=world.team)) == 2
 
 
 def test_star_level_is_one_query(world, task, django_assert_num_queries):
     with django_assert_num_queries(1):
-        volunteer_star_level(world.volunteer)
+        ledger.standing(world.volunteer)
 
 
 def test_api_hours_fields_and_errors(world, task):
