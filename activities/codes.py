@@ -4,7 +4,9 @@ A code is an HMAC of the activity, its secret, the purpose (check in or out) and
 30-second window; the one of the window before is still taken, so a code scanned as it changes
 works, and anything older (a photo sent round yesterday, another activity's code, the check-in
 code used to check out) is refused. Scanning gives a ticket, signed and good for a few minutes,
-which carries the person through signing in without the code running out.
+which carries the person through signing in without the code running out: it names the person
+it was given to, and before they are signed in it stays in their browser's session, so a
+ticket cannot be passed round either.
 """
 
 import hashlib
@@ -39,19 +41,30 @@ def current(activity, purpose: str, now: float | None = None) -> tuple[str, floa
 def is_valid(activity, purpose: str, code, now: float | None = None) -> bool:
     if purpose not in PURPOSES or not isinstance(code, str) or len(code) != 12:
         return False
+    if not code.isascii():  # hmac.compare_digest raises TypeError on non-ASCII text
+        return False
     window = _window(now)
     return any(hmac.compare_digest(code, _code(activity, purpose, w)) for w in (window, window - 1))
 
 
-def ticket(activity, purpose: str) -> str:
-    return signing.dumps({"a": activity.pk, "p": purpose}, salt=_TICKET_SALT, compress=True)
+def ticket(activity, purpose: str, person_id: int | None) -> str:
+    """A ticket for `person_id`; None only for one kept in the scanning browser's session
+    while its owner signs in (views), never one handed out."""
+    return signing.dumps(
+        {"a": activity.pk, "p": purpose, "u": person_id}, salt=_TICKET_SALT, compress=True
+    )
 
 
-def ticket_is_valid(activity, purpose: str, value) -> bool:
+def ticket_is_valid(activity, purpose: str, value, person_id: int | None) -> bool:
     if not isinstance(value, str) or len(value) > 200:
         return False
     try:
         data = signing.loads(value, salt=_TICKET_SALT, max_age=TICKET_SECONDS)
     except signing.BadSignature:
         return False
-    return isinstance(data, dict) and data.get("a") == activity.pk and data.get("p") == purpose
+    return (
+        isinstance(data, dict)
+        and data.get("a") == activity.pk
+        and data.get("p") == purpose
+        and data.get("u") == person_id
+    )

@@ -55,6 +55,14 @@ def can_create_activity(user, community, team=None) -> bool:
     return is_staff_of(user, community) or is_team_leader(user, team)
 
 
+def can_organise_in(user, community) -> bool:
+    """May organise some activity in `community`: its staff, or a leader of an active team
+    serving it (for that team)."""
+    if not is_signed_in(user):
+        return False
+    return can_create_activity(user, community) or organising_teams(user, community).exists()
+
+
 def organising_teams(user, community):
     """The teams a person may organise an activity for in `community` (staff: every active
     team serving it)."""

@@ -91,3 +91,37 @@ def my_activities(*, person, now=None):
         )
         .order_by("-activity__starts_at", "-pk")
     )
+
+
+def my_signups(*, person, activity_ids) -> dict[int, dict]:
+    """{activity id: {status, position}} of the person's sign-ups that are not cancelled, for
+    any number of activities in one query (none for none or for an anonymous person)."""
+    activity_ids = list(activity_ids)
+    if not activity_ids or not getattr(person, "is_authenticated", False):
+        return {}
+    from django.db.models import Count, OuterRef, Subquery
+
+    ahead = (
+        Signup.objects.filter(
+            activity_id=OuterRef("activity_id"),
+            status=Signup.Status.WAITLISTED,
+            queue_number__lte=OuterRef("queue_number"),
+        )
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        Signup.objects.filter(person=person, activity_id__in=activity_ids)
+        .exclude(status=Signup.Status.CANCELLED)
+        .annotate(ahead=Subquery(ahead))
+        .values_list("activity_id", "status", "ahead")
+    )
+    return {
+        activity_id: {
+            "status": status,
+            "position": ahead if status == Signup.Status.WAITLISTED else None,
+        }
+        for activity_id, status, ahead in rows
+    }

@@ -267,7 +267,10 @@ def _publish(activity: Activity, actor) -> None:
 
 def _locked(activity: Activity) -> Activity:
     return (
-        Activity.objects.select_for_update().select_related("community", "team").get(pk=activity.pk)
+        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the team join.
+        Activity.objects.select_for_update(of=("self",))
+        .select_related("community", "team")
+        .get(pk=activity.pk)
     )
 
 
@@ -552,17 +555,17 @@ def _confirmed_signup(activity: Activity, person) -> Signup:
     return signup
 
 
-def _check_scan(activity: Activity, purpose: str, code, ticket) -> None:
+def _check_scan(activity: Activity, purpose: str, code, ticket, person) -> None:
     if code is None and ticket is None:
         raise ValidationError({"code": [_("Scan the organiser's code.")]})
     valid = (code is not None and codes.is_valid(activity, purpose, code)) or (
-        ticket is not None and codes.ticket_is_valid(activity, purpose, ticket)
+        ticket is not None and codes.ticket_is_valid(activity, purpose, ticket, person.pk)
     )
     if valid:
         return
     other = "out" if purpose == "in" else "in"
     if (code is not None and codes.is_valid(activity, other, code)) or (
-        ticket is not None and codes.ticket_is_valid(activity, other, ticket)
+        ticket is not None and codes.ticket_is_valid(activity, other, ticket, person.pk)
     ):
         message = (
             _("This is the check-out code; scan the check-in code.")
@@ -629,7 +632,7 @@ def check_in(
     now = timezone.now()
     at = _clean_at(activity, at, "at")
     if not assisted:
-        _check_scan(activity, "in", code, ticket)
+        _check_scan(activity, "in", code, ticket, person)
         if now < activity.starts_at - CHECK_IN_OPENS:
             raise Conflict(_("Check-in opens an hour before the start."), code="too_early")
         if now > activity.ends_at:
@@ -688,7 +691,7 @@ def check_out(
     now = timezone.now()
     at = _clean_at(activity, at, "at")
     if not assisted:
-        _check_scan(activity, "out", code, ticket)
+        _check_scan(activity, "out", code, ticket, person)
         if now > activity.ends_at + CHECK_OUT_CLOSES:
             raise Conflict(_("Check-out has closed; ask the organiser."), code="too_late")
     attendance = Attendance.objects.filter(activity=activity, person=person).first()

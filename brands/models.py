@@ -207,6 +207,9 @@ class BrandPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["teams"] = selectors.teams_with_open_tasks(self)
+        context["activities"] = selectors.upcoming_activities(
+            teams=[team for team, _tasks in context["teams"]]
+        )
         context["news"] = selectors.latest_news(limit=5, brand=self)
         return context
 

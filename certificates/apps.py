@@ -31,5 +31,8 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from live import topics
 
+        from . import inbox
+
         for type, label in EVENT_LABELS.items():
             topics.register_event_label(type, label)
+        inbox.connect()

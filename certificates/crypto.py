@@ -3,7 +3,7 @@
 settings.ID_NUMBER_KEYS lists Fernet keys, the newest first: new values are encrypted with
 the first, and any of them decrypts (MultiFernet), so a key can be rotated by putting a new
 one in front and re-saving the profiles. Development and tests derive one from SECRET_KEY;
-production refuses to start without the setting (config.settings.production).
+`manage.py check --deploy` warns without the setting (certificates.W001).
 """
 
 import base64

@@ -45,6 +45,11 @@ def may_read_id_number(user, person) -> bool:
     )
 
 
+def may_list_certificates(user, community) -> bool:
+    """Staff list the certificates of the communities they staff (and those below)."""
+    return is_signed_in(user) and is_staff_of(user, community)
+
+
 def may_export(user, community) -> bool:
     """Staff export the approved hours of their communities for the national system."""
     return is_signed_in(user) and is_staff_of(user, community)

@@ -95,6 +95,23 @@ def reveal_id_number(*, actor, profile: VolunteerProfile) -> str:
     return profile.id_number()
 
 
+def certificate_id_number(*, actor, certificate: Certificate) -> str:
+    """The full document number printed on an issued certificate (its PDF), for the holder
+    and the issuing community's staff; a read by anyone but the holder is audited like
+    reveal_id_number (action linli.profile.reveal, on the certificate)."""
+    require_signed_in(actor)
+    if not perms.can_see_certificate(actor, certificate):
+        raise NotAllowed(_("Only the holder and the issuing community's staff can read this."))
+    if not perms.is_holder(actor, certificate):
+        log(
+            instance=certificate,
+            action="linli.profile.reveal",
+            user=actor,
+            data={"person": certificate.holder_id, "certificate": certificate.number},
+        )
+    return certificate.holder_id_number()
+
+
 # --- certificates -------------------------------------------------------------------------------
 
 

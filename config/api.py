@@ -12,5 +12,7 @@ api = LinliAPI(
 
 api.add_router("/", "communities.api.router")
 api.add_router("/", "teams.api.router")
+api.add_router("/", "activities.api.router")
+api.add_router("/", "certificates.api.router")
 api.add_router("/", "deliberation.api.router")
 api.add_router("/", "live.api.router")

@@ -35,6 +35,7 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("council/", include("deliberation.urls")),
     path("activities/", include("activities.urls")),
+    path("records/", include("certificates.urls")),
     # Access-checked photos (core.private_media); nginx never serves them by path.
     path("photos/task-updates/<int:pk>/", task_update_photo, name="task-update-photo"),
     path("photos/proposals/<int:pk>/", proposal_photo, name="proposal-photo"),

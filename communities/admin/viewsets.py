@@ -64,6 +64,9 @@ class CommunityViewSet(CommunityScopedViewSetMixin, ModelViewSet):
         FieldPanel("parent", widget=community_chooser_viewset.widget_class),
         FieldPanel("description"),
         FieldPanel("task_stale_days"),
+        FieldPanel("certificate_publicity_days"),
+        FieldPanel("person_in_charge"),
+        FieldPanel("contact_phone"),
     ]
 
 

@@ -177,6 +177,7 @@ def test_admin_community_create_uses_model_validation(client, superuser, tree):
             "kind": "community",
             "parent": tree.xinjiangkou.pk,
             "task_stale_days": 7,
+            "certificate_publicity_days": 7,
         },
     )
     assert ok.status_code == 302

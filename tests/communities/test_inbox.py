@@ -25,7 +25,7 @@ from deliberation.models import Proposal
 from live.models import Event
 from live.topics import as_seen_now
 from teams import services as teams
-from teams.models import Task
+from teams.models import ServiceRecord, Task
 from tests.factories import (
     CouncilFactory,
     ProposalFactory,
@@ -48,6 +48,7 @@ KINDS = [
     "task_stale",
     "task_to_verify",
     "hours_review",
+    "certificate_request",
     "membership_request",
     "report",
 ]
@@ -123,7 +124,35 @@ def fill(w):
         published_at=timezone.now(),
     )
     w.report, _created = council.report_content(actor=w.neighbour, target=published, reason="吵")
+    w.certificate = certificate_request(w)
     return w
+
+
+def certificate_request(w):
+    """The leader's approved hours on another task, a real-name profile and a request."""
+    from certificates import services as certificates
+    from tests.certificates.conftest import resident_id
+
+    task = make_task(w.yuling, title="清扫中心广场", team=w.team, status="in_progress")
+    day = timezone.localdate()
+    # Approved as they stand (no hours_review told): the ledger reads approved records only.
+    ServiceRecord.objects.create(
+        volunteer=w.leader,
+        task=task,
+        team=w.team,
+        date=day,
+        hours=2,
+        source="self",
+        status="approved",
+        reviewer=w.staff,
+    )
+    certificates.save_profile(
+        actor=w.leader, real_name="周建华", id_type="resident_id", id_number=resident_id()
+    )
+    certificate, _created = certificates.request_certificate(
+        actor=w.leader, community=w.yuling, period_start=day, period_end=day
+    )
+    return certificate
 
 
 # --- counts and items --------------------------------------------------------------------------
@@ -335,8 +364,9 @@ def test_staff_who_handle_the_community_are_told_and_nobody_else(world):
     fill(world)
     for person in (world.staff, world.street_staff):
         kinds = sorted(event.data["kind"] for event in inbox_events(person))
-        # Requests for help are told by teams.file_need itself (need.filed).
-        expected = sorted(set(KINDS) - {"task_stale", "need_triage"})
+        # Requests for help and certificate requests are told by their services themselves
+        # (need.filed, certificate.requested).
+        expected = sorted(set(KINDS) - {"task_stale", "need_triage", "certificate_request"})
         if person == world.staff:  # it created the task no team can take itself
             expected.remove("task_unclaimable")
         assert kinds == expected, person
@@ -415,7 +445,7 @@ def test_the_page_groups_by_kind_and_links_where_to_act(world):
     html = client_for(world.staff, "en").get(reverse("communities:inbox")).content.decode()
     for kind in KINDS:
         assert f'id="inbox-{kind}"' in html
-    assert 'data-inbox-total="8"' in html
+    assert f'data-inbox-total="{len(KINDS)}"' in html
     assert f'href="{world.proposal.get_absolute_url()}"' in html
     assert "Handle it" in html
 

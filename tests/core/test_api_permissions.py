@@ -6,6 +6,7 @@ The operations are read from the OpenAPI schema, so an endpoint added without a 
 role meets the same state (an open task for a claim, a pending request to verify, ...).
 """
 
+import datetime
 import json
 
 import pytest
@@ -120,7 +121,11 @@ def build(w):
     meeting = Meeting.objects.create(
         council=w.council, title="月度议事会", starts_at=timezone.now(), place="社区活动室"
     )
+    activities = build_activities(w)
+    certificates = build_certificates(w, held)
     return {
+        **activities,
+        **certificates,
         "community": w.yuling.pk,
         "pending_membership": pending_membership.pk,
         "open_task": open_task.pk,
@@ -150,7 +155,102 @@ def build(w):
     }
 
 
+def build_activities(w) -> dict:
+    """Activities (issue #26), organised by the leader's team: one coming up (the resident and
+    the member signed up), one under way (the resident signed up, resident2 checked in,
+    resident3 checked in and out with pending hours) and a draft."""
+    from activities import services as activity_services
+    from activities.models import Activity
+
+    def activity(**fields):
+        starts_at = timezone.now() + datetime.timedelta(days=2)
+        return activity_services.create_activity(
+            actor=w.leader,
+            community=w.yuling,
+            team=w.team,
+            kind="service",
+            title="公益集市",
+            place="玉岭社区广场",
+            starts_at=starts_at,
+            ends_at=starts_at + datetime.timedelta(hours=3),
+            quota=10,
+            **fields,
+        )
+
+    upcoming, running, draft = activity(), activity(), activity(publish_now=False)
+    for person in (w.resident, w.member):
+        activity_services.sign_up(actor=person, activity=upcoming)
+    for person in (w.resident, w.resident2, w.resident3):
+        activity_services.sign_up(actor=person, activity=running)
+    started_at = timezone.now() - datetime.timedelta(minutes=30)
+    Activity.objects.filter(pk=running.pk).update(
+        starts_at=started_at, ends_at=started_at + datetime.timedelta(hours=3)
+    )
+    running.refresh_from_db()
+    for person in (w.resident2, w.resident3):
+        activity_services.check_in(actor=w.leader, activity=running, person=person, at=started_at)
+    activity_services.check_out(actor=w.leader, activity=running, person=w.resident3)
+    return {
+        "upcoming_activity": upcoming.pk,
+        "running_activity": running.pk,
+        "draft_activity": draft.pk,
+        "signed_up": w.resident.pk,
+        "checked_in": w.resident2.pk,
+        "checked_out": w.resident3.pk,
+    }
+
+
+def build_certificates(w, task) -> dict:
+    """Certificates (issue #27): the member, with approved hours and a real-name profile, has
+    one certificate issued and one request open."""
+    from certificates import services as certificate_services
+    from tests.certificates.conftest import profile_for
+
+    today = timezone.localdate()
+    ServiceRecord.objects.create(
+        volunteer=w.member,
+        task=task,
+        team=w.team,
+        date=today - datetime.timedelta(days=5),
+        hours=3,
+        source="leader",
+        status="approved",
+        reviewer=w.leader,
+    )
+    profile_for(w.member)
+
+    def request(days):
+        return certificate_services.request_certificate(
+            actor=w.member,
+            community=w.yuling,
+            period_start=today - datetime.timedelta(days=days),
+            period_end=today,
+        )[0]
+
+    issued = certificate_services.issue_certificate(actor=w.staff, certificate=request(90))
+    return {
+        "issued_certificate": issued.pk,
+        "certificate_number": issued.number,
+        "requested_certificate": request(60).pk,
+    }
+
+
 TODAY = timezone.localdate().isoformat()
+SOON = (timezone.now() + datetime.timedelta(days=3)).isoformat()
+SOON_END = (timezone.now() + datetime.timedelta(days=3, hours=2)).isoformat()
+NEW_CERTIFICATE = {
+    "period_start": (timezone.localdate() - datetime.timedelta(days=30)).isoformat(),
+    "period_end": TODAY,
+    "community": "community",
+}
+NEW_PROFILE = {"real_name": "王芳", "id_type": "resident_id", "id_number": "11010519491231002X"}
+NEW_ACTIVITY = {
+    "title": "邻里节",
+    "kind": "event",
+    "place": "社区广场",
+    "starts_at": SOON,
+    "ends_at": SOON_END,
+}
 
 # (method, path): (path parameters -> object key, body, expected statuses in ROLES order)
 # Order of the statuses: anonymous outsider pending resident rep member leader staff admin
@@ -229,6 +329,28 @@ row("GET", P + "/communities/{community_id}/meetings", {"community_id": "communi
 row("GET", P + "/meetings/{meeting_id}", {"meeting_id": "meeting"}, None, "200 200 200 200 200 200 200 200 200")
 row("GET", P + "/notifications", {}, None, "401 200 200 200 200 200 200 200 200")
 row("POST", P + "/notifications/read", {}, {}, "401 200 200 200 200 200 200 200 200")
+row("GET", P + "/activities", {}, None, "200 200 200 200 200 200 200 200 200")
+row("GET", P + "/activities/{activity_id}", {"activity_id": "upcoming_activity"}, None, "200 200 200 200 200 200 200 200 200")
+row("POST", P + "/communities/{community_id}/activities", {"community_id": "community"}, NEW_ACTIVITY, "401 403 403 403 403 403 403 201 201")
+row("PATCH", P + "/activities/{activity_id}", {"activity_id": "upcoming_activity"}, {"title": "新标题"}, "401 403 403 403 403 403 200 200 200")
+row("POST", P + "/activities/{activity_id}/cancel", {"activity_id": "upcoming_activity"}, {"reason": "暴雨预警"}, "401 403 403 403 403 403 200 200 200")
+row("POST", P + "/activities/{activity_id}/signup", {"activity_id": "upcoming_activity"}, {}, "401 403 403 200 201 200 201 201 201")
+row("DELETE", P + "/activities/{activity_id}/signup", {"activity_id": "upcoming_activity"}, None, "401 409 409 200 409 200 409 409 409")
+row("GET", P + "/activities/{activity_id}/check-in-code", {"activity_id": "running_activity"}, None, "401 403 403 403 403 403 200 200 200")
+row("POST", P + "/activities/{activity_id}/check-in", {"activity_id": "running_activity"}, {"person": "signed_up"}, "401 403 403 400 403 403 201 201 201")
+row("POST", P + "/activities/{activity_id}/check-out", {"activity_id": "running_activity"}, {"person": "checked_in"}, "401 403 403 403 403 403 200 200 200")
+row("GET", P + "/activities/{activity_id}/attendance", {"activity_id": "running_activity"}, None, "401 403 403 403 403 403 200 200 200")
+row("POST", P + "/activities/{activity_id}/attendance/{person_id}/correct", {"activity_id": "running_activity", "person_id": "checked_out"}, {"hours": "1", "reason": "补录"}, "401 403 403 403 403 403 200 200 200")
+row("POST", P + "/activities/{activity_id}/close", {"activity_id": "running_activity"}, None, "401 403 403 403 403 403 200 200 200")
+row("GET", P + "/me/volunteer-profile", {}, None, "401 404 404 404 404 200 404 404 404")
+row("PUT", P + "/me/volunteer-profile", {}, NEW_PROFILE, "401 201 201 201 201 200 201 201 201")
+row("GET", P + "/certificates", {}, None, "401 200 200 200 200 200 200 200 200")
+row("POST", P + "/certificates", {}, NEW_CERTIFICATE, "401 409 409 409 409 201 409 409 409")
+row("GET", P + "/certificates/{certificate_id}", {"certificate_id": "issued_certificate"}, None, "401 404 404 404 404 200 404 200 200")
+row("POST", P + "/certificates/{certificate_id}/issue", {"certificate_id": "requested_certificate"}, {}, "401 404 404 404 404 403 404 200 200")
+row("POST", P + "/certificates/{certificate_id}/revoke", {"certificate_id": "issued_certificate"}, {"reason": "时长有误"}, "401 404 404 404 404 403 404 200 200")
+row("GET", P + "/certificates/{certificate_id}/pdf", {"certificate_id": "issued_certificate"}, None, "401 404 404 404 404 200 404 200 200")
+row("GET", P + "/certificates/verify/{number}", {"number": "certificate_number"}, None, "200 200 200 200 200 200 200 200 200")
 # fmt: on
 
 # More rows for operations above, in another state: the rules of issue #22 (a sensitive task
@@ -247,6 +369,9 @@ VARIANTS = {
     "return the staff member's own proposal": ("POST", P + "/proposals/{proposal_id}/return", {"proposal_id": "staff_submitted"}, {"reason": "请补充地点"}, "401 404 404 404 404 404 404 403 200"),
     "hide the staff member's own comment": ("POST", P + "/comments/{comment_id}/hide", {"comment_id": "staff_comment"}, {"reason": "广告"}, "401 403 403 403 403 403 403 403 200"),
     "accept the staff member's own request for help": ("POST", P + "/needs/{need_id}/accept", {"need_id": "staff_need"}, {}, "401 404 404 404 404 404 404 403 201"),
+    "see a draft activity": ("GET", P + "/activities/{activity_id}", {"activity_id": "draft_activity"}, None, "404 404 404 404 404 404 200 200 200"),
+    "sign up for a draft activity": ("POST", P + "/activities/{activity_id}/signup", {"activity_id": "draft_activity"}, {}, "401 404 404 404 404 404 403 403 403"),
+    "organise an activity for a team": ("POST", P + "/communities/{community_id}/activities", {"community_id": "community"}, {**NEW_ACTIVITY, "team": "team"}, "401 403 403 403 403 403 201 201 201"),
     "reject the staff member's own membership": ("POST", P + "/memberships/{membership_id}/reject", {"membership_id": "staff_membership"}, {"reason": "离职"}, "401 403 403 403 403 403 403 403 200"),
 }
 # fmt: on

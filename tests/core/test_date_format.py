@@ -56,7 +56,13 @@ def test_the_formats_of_each_language():
     assert django_format(moment, "SHORT_DATE_FORMAT", "en") == "Dec. 7, 2026"
 
 
-NAMED = {"DATE_FORMAT", "DATETIME_FORMAT", "SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT"}
+NAMED = {
+    "DATE_FORMAT",
+    "DATETIME_FORMAT",
+    "SHORT_DATE_FORMAT",
+    "SHORT_DATETIME_FORMAT",
+    "TIME_FORMAT",
+}
 
 
 def test_templates_ask_for_named_formats_only():

@@ -24,6 +24,8 @@ from django.utils import timezone
 from wagtail import hooks
 from wagtail.log_actions import log
 
+from activities.models import Activity, Attendance, Signup
+from certificates.models import Certificate, VolunteerProfile
 from communities.models import Community, Membership
 from communities.services import sync_staff_access
 from core.admin_scope import ScopedObjectMixin
@@ -50,7 +52,18 @@ SECRET_TASK = "SECRET-TASK 受暴者转移安置"
 SECRET_NEED = "SECRET-NEED 新住址在3栋"
 SECRET_PROPOSAL = "SECRET-PROPOSAL 隐藏的提案"
 SECRET_MEETING = "SECRET-MEETING 闭门会议"
-SECRETS = (SECRET_TASK, SECRET_NEED, SECRET_PROPOSAL, SECRET_MEETING)
+SECRET_ACTIVITY = "SECRET-ACTIVITY 白云社区内部培训"
+SECRET_CERTIFICATE = "SECRET-CERTIFICATE 出国留学申请"
+SECRETS = (
+    SECRET_TASK,
+    SECRET_NEED,
+    SECRET_PROPOSAL,
+    SECRET_MEETING,
+    SECRET_ACTIVITY,
+    SECRET_CERTIFICATE,
+)
+# The real name of 白云社区's resident on a certificate request, and how the admin masks it.
+REAL_NAME, MASKED_REAL_NAME = "白云秘名", "白**名"
 
 # What each Linli viewset is tested with: the object of 白云社区 (an attribute of the world)
 # and who, besides superusers, may reach it: the staff of the street above 白云社区. The
@@ -71,6 +84,8 @@ TARGETS = {
     "council_moderation:comment": ("comment", "street_staff"),
     "council_meeting": ("meeting", "street_staff"),
     "council_rules": ("council", "street_staff"),
+    "activities_activity": ("activity", "street_staff"),
+    "certificates_certificate": ("certificate", "street_staff"),
     "wagtailusers_users": ("resident", "superuser"),
 }
 
@@ -79,7 +94,9 @@ ROLES = ["other_staff", "street_staff", "resident", "leader", "editor", "superus
 # Linli's own code: no admin URL outside the scoped viewsets may route to it.
 LINLI_APPS = {
     "accounts",
+    "activities",
     "brands",
+    "certificates",
     "communities",
     "config",
     "core",
@@ -160,6 +177,32 @@ def world(district, street, yuling, baiyun):
     )
     w.event = Event.objects.create(
         topic=f"community:{baiyun.pk}", type="task.created", data={"title": SECRET_TASK}
+    )
+    w.activity = Activity.objects.create(
+        community=baiyun,
+        team=w.team,
+        organiser=w.leader,
+        kind="training",
+        title=SECRET_ACTIVITY,
+        place="白云社区会议室",
+        starts_at=now - datetime.timedelta(hours=1),
+        ends_at=now + datetime.timedelta(hours=1),
+        status="published",
+    )
+    Signup.objects.create(activity=w.activity, person=w.resident, status="confirmed")
+    w.attendance = Attendance.objects.create(
+        activity=w.activity, person=w.resident, checked_in_at=now, check_in_method="staff"
+    )
+    profile = VolunteerProfile(user=w.resident, real_name=REAL_NAME)
+    profile.set_id_number("110101196503120018")
+    profile.save()
+    w.certificate = Certificate.objects.create(
+        holder=w.resident,
+        community=baiyun,
+        period_start=datetime.date.today() - datetime.timedelta(days=30),
+        period_end=datetime.date.today(),
+        purpose=SECRET_CERTIFICATE,
+        total_hours=2,
     )
     log(instance=w.task, action="linli.task.create", user=w.superuser)
     log(instance=w.proposal, action="linli.proposal.hide", user=w.superuser, data={"reason": "x"})
@@ -293,6 +336,19 @@ LISTINGS = [
     "/admin/community_chooser/results/?q=白云",
     "/admin/community_chooser/chosen-multiple/?id={community}",
     "/admin/live_events/",
+    "/admin/activities_activity/",
+    "/admin/activities_activity/?q=SECRET",
+    "/admin/activities_activity/?export=csv",
+    "/admin/activities_activity/?community={community}",
+    "/admin/activities_attendance/",
+    "/admin/activities_attendance/?q=白云",
+    "/admin/activities_attendance/?export=csv",
+    "/admin/activities_attendance/?export=xlsx",
+    "/admin/activities_attendance/?activity={activity}&export=csv",
+    "/admin/certificates_certificate/",
+    "/admin/certificates_certificate/?status=requested",
+    "/admin/certificates_certificate/?community={community}",
+    "/admin/certificates_certificate/?q=LL",
 ]
 
 
@@ -300,11 +356,12 @@ LISTINGS = [
 def test_listings_search_export_choosers_and_reports_keep_other_communities_out(world, role):
     client = client_for(getattr(world, role))
     for url in LISTINGS:
-        url = url.format(community=world.community.pk)
+        url = url.format(community=world.community.pk, activity=world.activity.pk)
         response = client.get(url, **XHR)
         assert response.status_code in {200, 403}, (url, response.status_code)
         body = body_of(response)
         assert not any(secret in body for secret in SECRETS), url
+        assert MASKED_REAL_NAME not in body and REAL_NAME not in body, url
         if role != "resident":  # their own name may show anywhere
             assert "白云居民" not in body, url
 
@@ -320,11 +377,18 @@ def test_listings_show_the_objects_in_scope(world):
         "/admin/council_meeting/": SECRET_MEETING,
         "/admin/membership/": "白云居民",
         "/admin/teams_hours/": SECRET_TASK,
+        "/admin/activities_activity/": SECRET_ACTIVITY,
+        "/admin/activities_activity/?q=SECRET": SECRET_ACTIVITY,
+        "/admin/activities_attendance/": "白云居民",
+        f"/admin/activities_attendance/?activity={world.activity.pk}&export=csv": "白云居民",
+        "/admin/certificates_certificate/": MASKED_REAL_NAME,
+        reverse("certificates_certificate:edit", args=[world.certificate.pk]): SECRET_CERTIFICATE,
     }
     for url, secret in expected.items():
         response = client.get(url, **XHR)
         assert response.status_code == 200, url
         assert secret in body_of(response), url
+        assert REAL_NAME not in body_of(response), url  # masked even in scope
     history = client_for(world.superuser).get("/admin/reports/site-history/")
     assert SECRET_TASK in history.content.decode()
 
@@ -373,6 +437,18 @@ def test_no_model_permission_of_a_scoped_model_is_offered_to_groups():
         for hook in hooks.get_hooks("register_permissions")
         for permission in hook()
     }
-    scoped = {Membership, Task, Need, ServiceRecord, Team, Proposal, Meeting, Council}
+    scoped = {
+        Membership,
+        Task,
+        Need,
+        ServiceRecord,
+        Team,
+        Proposal,
+        Meeting,
+        Council,
+        Activity,
+        Attendance,
+        Certificate,
+    }
     assert not offered & scoped
     assert {Skill, Community} <= offered  # these stay under Django's model permissions

@@ -40,7 +40,15 @@ from tests.teams.conftest import make_task
 
 NUL, ESC = "\x00", "\x1b"
 CONTROLS = [NUL, ESC, "\x85", "\x7f", "\x0b"]
-LINLI_APPS = ("accounts", "communities", "teams", "deliberation", "live")
+LINLI_APPS = (
+    "accounts",
+    "communities",
+    "teams",
+    "deliberation",
+    "live",
+    "activities",
+    "certificates",
+)
 
 
 def test_the_rule():
@@ -94,6 +102,26 @@ def busy_world(world, settings):  # noqa: F811
         place="社区活动室",
         agenda=[w.proposal],
     )
+    from activities import services as activity_services
+
+    starts_at = timezone.now() + datetime.timedelta(days=2)
+    w.activity = activity_services.create_activity(
+        actor=w.staff,
+        community=w.yuling,
+        kind="service",
+        title="公益集市",
+        place="社区广场",
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=2),
+    )
+    from certificates.models import Certificate
+
+    w.certificate = Certificate.objects.create(
+        holder=w.volunteer,
+        community=w.yuling,
+        period_start=timezone.localdate() - datetime.timedelta(days=30),
+        period_end=timezone.localdate(),
+    )
     return w
 
 
@@ -114,6 +142,10 @@ def path_ids(w, path: str) -> dict:
         "photo_id": 1,
         "comment_id": w.comment.pk,
         "meeting_id": w.meeting.pk,
+        "activity_id": w.activity.pk,
+        "person_id": w.resident.pk,
+        "certificate_id": w.certificate.pk,
+        "number": "LL2026-AAAA-AAAA",
     }
 
 

@@ -30,7 +30,9 @@ from PIL import Image
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
+from activities.models import Activity
 from brands.models import BrandPage, HomePage
+from certificates import services as certificates
 from communities.models import Membership
 from deliberation import services as council
 from deliberation.models import Comment, Meeting, Proposal, ProposalPhoto
@@ -134,7 +136,26 @@ def build_world():
         date=Task.objects.get(pk=w.task_a.pk).created_at.date(),
         note=M["task_a_hours"],
     )
+    certified = teams.log_hours(
+        actor=w.member_x,
+        task=w.task_a,
+        hours="1",
+        date=Task.objects.get(pk=w.task_a.pk).created_at.date(),
+        note=M["task_a_hours"],
+    )
+    teams.approve_hours(actor=w.staff, record=certified)
     teams.release_task(actor=w.leader_x, task=w.task_a, reason="人手不够")
+    # X's member holds a certificate for hours on A, whose case X has left since.
+    certificates.save_profile(
+        actor=w.member_x, real_name="队员甲", id_type="passport", id_number="E12345678"
+    )
+    w.certificate, _created = certificates.request_certificate(
+        actor=w.member_x,
+        community=w.yuling,
+        period_start=certified.date,
+        period_end=certified.date,
+    )
+    certificates.issue_certificate(actor=w.staff, certificate=w.certificate)
 
     # B: held by Y.
     w.task_b = teams.create_task(
@@ -256,6 +277,19 @@ def id_sources(w) -> dict[str, list[int]]:
         "record": list(ServiceRecord.objects.values_list("pk", flat=True)),
         "task_update": list(TaskUpdate.objects.values_list("pk", flat=True)),
         "proposal_photo": list(ProposalPhoto.objects.values_list("pk", flat=True)),
+        "activity": list(Activity.objects.values_list("pk", flat=True)),
+        **certificate_ids(),
+    }
+
+
+def certificate_ids() -> dict[str, list]:
+    from certificates.models import Certificate, CertificateLine
+
+    numbered = Certificate.objects.exclude(number=None)
+    return {
+        "certificate": list(Certificate.objects.values_list("pk", flat=True)),
+        "certificate_line": list(CertificateLine.objects.values_list("pk", flat=True)),
+        "certificate_number": list(numbered.values_list("number", flat=True)),
     }
 
 
@@ -274,6 +308,12 @@ ID_SOURCES = [
     (r"^council/proposals/$", "pk", "proposal"),
     (r"^council/comments/$", "pk", "comment"),
     (r"^council/meetings/$", "pk", "meeting"),
+    (r"^activities/$", "pk", "activity"),
+    (r"^records/certificates/$", "pk", "certificate"),
+    (r"^records/certificates/\d+/lines/$", "line_pk", "certificate_line"),
+    (r"^records/certificates/\d+/records/$", "record_pk", "record"),
+    (r"^records/publicity/$", "community_pk", "community"),
+    (r"^records/verify/$", "number", "certificate_number"),
 ]
 
 #: Framework routes outside Linli's data: the admin (tests/security/test_admin_scope.py walks
@@ -313,7 +353,7 @@ def page_urls(w) -> list[str]:
         filled = [route]
         while filled and ARGUMENT.search(filled[0]):
             match = ARGUMENT.search(filled[0])
-            if match["converter"] != "int":
+            if match["converter"] not in ("int", "str"):
                 unfilled.append(route)
                 filled = []
                 break
@@ -346,6 +386,9 @@ API_PATH_IDS = {
     "team_id": "team",
     "proposal_id": "proposal",
     "meeting_id": "meeting",
+    "activity_id": "activity",
+    "certificate_id": "certificate",
+    "number": "certificate_number",
 }
 
 
@@ -465,7 +508,7 @@ def test_no_one_reads_what_they_may_not_see_now():
             if markers := markers_in(text):
                 found[(role, f"ws {topic}")] = markers
     # The team that gave the case back still reviews its hours: the answer names no case.
-    record = ServiceRecord.objects.get(task=w.task_a)
+    record = ServiceRecord.objects.get(task=w.task_a, status=ServiceRecord.Status.PENDING)
     response = client_for(w.leader_x).post(f"/api/v1/hours/{record.pk}/approve")
     assert response.status_code == 200, response.content
     if markers := markers_in(response.content.decode()):

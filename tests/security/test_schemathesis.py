@@ -6,6 +6,7 @@ an app session token: no response may be a server error, and every response must
 schema (status code documented, body valid, content type right).
 """
 
+import datetime
 import json
 
 import pytest
@@ -15,9 +16,12 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 
+from activities import services as activity_services
+from activities.models import Activity
 from tests.teams.conftest import make_task, world  # noqa: F401
 
 MAX_EXAMPLES = 15
@@ -36,6 +40,22 @@ def hostile(world, settings):  # noqa: F811
     settings.DELIBERATION_RATE_LIMITS = dict.fromkeys(("proposal", "comment", "vote", "report"))
     make_task(world.yuling, team=world.team, status="claimed")
     make_task(world.yuling)
+    starts_at = timezone.now() + datetime.timedelta(days=2)
+    for _ in range(2):  # one coming up, one under way (check-in, attendance, close)
+        activity = activity_services.create_activity(
+            actor=world.staff,
+            community=world.yuling,
+            kind="service",
+            title="公益集市",
+            place="社区广场",
+            starts_at=starts_at,
+            ends_at=starts_at + datetime.timedelta(hours=3),
+            quota=2,
+        )
+    begun = timezone.now() - datetime.timedelta(hours=1)
+    Activity.objects.filter(pk=activity.pk).update(
+        starts_at=begun, ends_at=begun + datetime.timedelta(hours=3)
+    )
     EmailAddress.objects.create(  # only a verified address signs in
         user=world.staff, email=world.staff.email, verified=True, primary=True
     )
