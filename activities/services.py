@@ -617,22 +617,32 @@ def _attendance_changed(attendance: Attendance, type: str, actor) -> None:
     )
 
 
-def check_in(
-    *, actor, activity: Activity, code=None, ticket=None, person=None, at=None
-) -> tuple[Attendance, bool]:
-    """A confirmed person checks in with the code of now (or its ticket); the organiser or
-    staff check someone in (`person`), at a time from the paper sheet (`at`) or now.
-    Returns (attendance, created); checking in again changes nothing."""
+def _attendance_call(actor, activity: Activity, purpose: str, *, code, ticket, person, at):
+    """What check-in and check-out ask first: who is acted for (the actor, or someone the
+    organiser checks), that the activity takes attendance, the paper sheet's time (organisers
+    only) and, scanning, the code. Returns (activity, person, assisted, at, now)."""
     require_signed_in(actor)
     person, assisted = _person(actor, activity, person)
     if not assisted and at is not None:
         raise NotAllowed(_("Only the organiser can enter a time."), code="forbidden")
     activity = Activity.objects.select_related("community", "team").get(pk=activity.pk)
     _require_checkable(activity)
-    now = timezone.now()
     at = _clean_at(activity, at, "at")
     if not assisted:
-        _check_scan(activity, "in", code, ticket, person)
+        _check_scan(activity, purpose, code, ticket, person)
+    return activity, person, assisted, at, timezone.now()
+
+
+def check_in(
+    *, actor, activity: Activity, code=None, ticket=None, person=None, at=None
+) -> tuple[Attendance, bool]:
+    """A confirmed person checks in with the code of now (or its ticket); the organiser or
+    staff check someone in (`person`), at a time from the paper sheet (`at`) or now.
+    Returns (attendance, created); checking in again changes nothing."""
+    activity, person, assisted, at, now = _attendance_call(
+        actor, activity, "in", code=code, ticket=ticket, person=person, at=at
+    )
+    if not assisted:
         if now < activity.starts_at - CHECK_IN_OPENS:
             raise Conflict(_("Check-in opens an hour before the start."), code="too_early")
         if now > activity.ends_at:
@@ -682,18 +692,11 @@ def check_out(
 ) -> tuple[Attendance, bool]:
     """As check_in. For volunteer service, the hours inside the window become a pending
     service record (source attendance); for training, a training record."""
-    require_signed_in(actor)
-    person, assisted = _person(actor, activity, person)
-    if not assisted and at is not None:
-        raise NotAllowed(_("Only the organiser can enter a time."), code="forbidden")
-    activity = Activity.objects.select_related("community", "team").get(pk=activity.pk)
-    _require_checkable(activity)
-    now = timezone.now()
-    at = _clean_at(activity, at, "at")
-    if not assisted:
-        _check_scan(activity, "out", code, ticket, person)
-        if now > activity.ends_at + CHECK_OUT_CLOSES:
-            raise Conflict(_("Check-out has closed; ask the organiser."), code="too_late")
+    activity, person, assisted, at, now = _attendance_call(
+        actor, activity, "out", code=code, ticket=ticket, person=person, at=at
+    )
+    if not assisted and now > activity.ends_at + CHECK_OUT_CLOSES:
+        raise Conflict(_("Check-out has closed; ask the organiser."), code="too_late")
     attendance = Attendance.objects.filter(activity=activity, person=person).first()
     if attendance is None:
         raise Conflict(_("Check in first."), code="not_checked_in")

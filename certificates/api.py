@@ -9,7 +9,7 @@ verification by number tells anyone its status, the masked name, issuer, period 
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -322,17 +322,7 @@ def certificate_pdf(request, certificate_id: int):
     certificate = _visible(request, certificate_id)
     if not certificate.number:
         raise Conflict(_("The certificate has not been issued yet."), code="not_issued")
-    id_number = services.certificate_id_number(actor=request.user, certificate=certificate)
-    content = pdf.render(
-        certificate,
-        lines=list(selectors.lines(certificate=certificate)),
-        id_number=id_number,
-        verify_url=request.build_absolute_uri(certificate.verify_path()),
-    )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{certificate.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf.download(request, certificate)
 
 
 __all__ = ["certificate_detail_out", "certificate_out", "profile_out", "router"]

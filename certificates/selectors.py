@@ -1,9 +1,11 @@
 """Reads of certificates used by pages, API and admin, keyword-only."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from live import topics
 from live.models import Event
+from teams import ledger
 from teams.permissions import task_details_checker
 
 from . import idnumbers
@@ -65,6 +67,45 @@ def publicity_list(*, community, now=None):
         .select_related("community")
         .order_by("-issued_at", "-pk")
     )
+
+
+def certifiable_records(*, certificate):
+    """The approved hours the certificate covers: its holder's, recorded by its community's
+    teams and activities (or those of the communities below it), in its period."""
+    return (
+        ledger.approved_records(
+            volunteer=certificate.holder,
+            community=certificate.community,
+            start=certificate.period_start,
+            end=certificate.period_end,
+        )
+        .select_related("task", "team")
+        .order_by("date", "pk")
+    )
+
+
+def line_title(record, may_see) -> str:
+    """What a line says was done: the task's or activity's title; a confidential task only as
+    such, because a certificate travels (to a school, an employer)."""
+    if record.task_id and (record.task.sensitive or not may_see(record.task)):
+        return _("Confidential community service")
+    return record.what
+
+
+def lines_for(*, certificate, records) -> list[CertificateLine]:
+    """The (unsaved) lines of `records`, titled as the holder may read them."""
+    may_see = task_details_checker(certificate.holder)
+    return [
+        CertificateLine(
+            certificate=certificate,
+            record=record,
+            date=record.date,
+            title=line_title(record, may_see)[:200],
+            team_name=record.team.name if record.team_id else "",
+            hours=record.hours,
+        )
+        for record in records
+    ]
 
 
 def certificate_detail(*, pk: int):

@@ -15,11 +15,9 @@ from core.errors import Conflict, NotAllowed
 from live.services import publish
 from live.texts import localized, text_fields
 from teams import ledger
-from teams.models import ServiceRecord
-from teams.permissions import task_details_checker
 from teams.services.common import require_signed_in, staff_ids
 
-from . import idnumbers
+from . import idnumbers, selectors
 from . import permissions as perms
 from .models import Certificate, CertificateLine, VolunteerProfile
 
@@ -233,16 +231,6 @@ def _new_number(year: int) -> str:
     return f"LL{year}-{body[:4]}-{body[4:]}"
 
 
-def line_title(record: ServiceRecord, may_see) -> str:
-    """What a line says was done: the task's or activity's title; a confidential task only as
-    such, because a certificate travels (to a school, an employer)."""
-    if record.task_id and record.task.sensitive:
-        return _("Confidential community service")
-    if record.task_id and not may_see(record.task):
-        return _("Confidential community service")
-    return record.what
-
-
 def issue_certificate(*, actor, certificate: Certificate, remarks: str = "") -> Certificate:
     """Staff of the issuing community issue it: the snapshot is fixed, a number given, and it
     goes on the publicity list for the community's notice days. Issuing again returns it as
@@ -268,29 +256,11 @@ def issue_certificate(*, actor, certificate: Certificate, remarks: str = "") -> 
         profile = VolunteerProfile.objects.filter(user=certificate.holder).first()
         if profile is None:
             raise Conflict(_("The volunteer has no real-name details."), code="profile_required")
-        records = list(
-            ledger.approved_records(
-                volunteer=certificate.holder,
-                community=certificate.community,
-                start=certificate.period_start,
-                end=certificate.period_end,
-            )
-            .select_related("task", "team")
-            .order_by("date", "pk")
-        )
+        records = list(selectors.certifiable_records(certificate=certificate))
         if not records:
             raise Conflict(_("There are no approved hours to certify."), code="no_hours")
-        may_see = task_details_checker(certificate.holder)
         CertificateLine.objects.bulk_create(
-            CertificateLine(
-                certificate=certificate,
-                record=record,
-                date=record.date,
-                title=line_title(record, may_see)[:200],
-                team_name=record.team.name if record.team_id else "",
-                hours=record.hours,
-            )
-            for record in records
+            selectors.lines_for(certificate=certificate, records=records)
         )
         now = timezone.now()
         community = certificate.community

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -21,7 +21,6 @@ from core.pages import apply_error, error_status, next_url
 from live.texts import pick
 from live.topics import event_label
 from teams import ledger
-from teams.permissions import task_details_checker
 
 from . import idnumbers, pdf, selectors, services
 from . import permissions as perms
@@ -185,30 +184,10 @@ def _visible_certificate(request, pk) -> Certificate:
     return certificate
 
 
-def _preview_lines(viewer, certificate) -> list[CertificateLine]:
+def _preview_lines(certificate) -> list[CertificateLine]:
     """For a request: the lines issuing it now would give (unsaved), from the ledger."""
-    records = list(
-        ledger.approved_records(
-            volunteer=certificate.holder,
-            community=certificate.community,
-            start=certificate.period_start,
-            end=certificate.period_end,
-        )
-        .select_related("task", "team")
-        .order_by("date", "pk")[:LIST_LIMIT]
-    )
-    may_see = task_details_checker(viewer)
-    return [
-        CertificateLine(
-            certificate=certificate,
-            record=record,
-            date=record.date,
-            title=services.line_title(record, may_see),
-            team_name=record.team.name if record.team_id else "",
-            hours=record.hours,
-        )
-        for record in records
-    ]
+    records = selectors.certifiable_records(certificate=certificate)[:LIST_LIMIT]
+    return selectors.lines_for(certificate=certificate, records=records)
 
 
 def _detail_page(request, certificate, *, status=200, **bound):
@@ -219,7 +198,7 @@ def _detail_page(request, certificate, *, status=200, **bound):
         for line in lines:
             line.evidence_url = reverse("certificates:evidence", args=[certificate.pk, line.pk])
     else:
-        lines = _preview_lines(user, certificate)
+        lines = _preview_lines(certificate)
         for line in lines:
             line.evidence_url = reverse(
                 "certificates:record_evidence", args=[certificate.pk, line.record.pk]
@@ -379,22 +358,10 @@ def record_evidence(request, pk, record_pk):
     if certificate.status != Certificate.Status.REQUESTED:
         raise Http404
     record = get_object_or_404(
-        ledger.approved_records(
-            volunteer=certificate.holder,
-            community=certificate.community,
-            start=certificate.period_start,
-            end=certificate.period_end,
-        ).select_related("task", "team", "attendance"),
+        selectors.certifiable_records(certificate=certificate).select_related("attendance"),
         pk=record_pk,
     )
-    line = CertificateLine(
-        certificate=certificate,
-        record=record,
-        date=record.date,
-        title=services.line_title(record, task_details_checker(request.user)),
-        team_name=record.team.name if record.team_id else "",
-        hours=record.hours,
-    )
+    (line,) = selectors.lines_for(certificate=certificate, records=[record])
     return _evidence_page(request, certificate, line)
 
 
@@ -403,17 +370,7 @@ def certificate_pdf(request, pk):
     certificate = _visible_certificate(request, pk)
     if certificate.status == Certificate.Status.REQUESTED or not certificate.number:
         raise Http404
-    id_number = services.certificate_id_number(actor=request.user, certificate=certificate)
-    content = pdf.render(
-        certificate,
-        lines=list(selectors.lines(certificate=certificate)),
-        id_number=id_number,
-        verify_url=request.build_absolute_uri(certificate.verify_path()),
-    )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{certificate.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf.download(request, certificate)
 
 
 # --- public: the notice list and verification ---------------------------------------------------
