@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import is_signed_in
-from communities.permissions import is_staff_of, is_verified_member, staffed_communities
+from communities.permissions import is_staff_of, is_verified_member
 from teams.permissions import active_team_memberships, is_team_leader, led_teams, serves
 
-from .models import Activity, Signup
+from .models import Activity
 
 #: What a sign-up refusal's code says, for the API's `reason` and the page.
 REFUSALS = {
@@ -127,10 +127,6 @@ def may_sign_up_for_others(user, activity: Activity) -> bool:
     return may_manage(user, activity)
 
 
-def may_cancel_signup(user, signup: Signup) -> bool:
-    return is_signed_in(user) and (signup.person_id == user.pk or may_manage(user, signup.activity))
-
-
 def can_follow_activity(user, activity: Activity) -> bool:
     return can_see(user, activity)
 
@@ -138,14 +134,3 @@ def can_follow_activity(user, activity: Activity) -> bool:
 def can_follow_attendance(user, activity: Activity) -> bool:
     """The live attendance list names people: only those who manage the activity."""
     return may_manage(user, activity)
-
-
-def managed_activities(user):
-    """Activities the person organises, leads the team of, or staffs the community of."""
-    if not is_signed_in(user):
-        return Activity.objects.none()
-    from django.db.models import Q
-
-    return Activity.objects.filter(
-        Q(organiser=user) | Q(team__in=led_teams(user)) | Q(community__in=staffed_communities(user))
-    ).distinct()

@@ -1,6 +1,6 @@
 """Reads of activities used by pages, API, admin and the brand pages, keyword-only."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from .models import Activity, Attendance, Signup
@@ -76,8 +76,9 @@ def attendances(*, activity):
     )
 
 
-def my_activities(*, person, now=None):
-    """The person's sign-ups that are not cancelled, soonest first, with their activity."""
+def my_activities(*, person):
+    """The person's sign-ups that are not cancelled, latest activity first, each activity
+    with `mine`: the person's attendance (a list of at most one)."""
     return (
         Signup.objects.filter(person=person)
         .exclude(status=Signup.Status.CANCELLED)
@@ -99,7 +100,6 @@ def my_signups(*, person, activity_ids) -> dict[int, dict]:
     activity_ids = list(activity_ids)
     if not activity_ids or not getattr(person, "is_authenticated", False):
         return {}
-    from django.db.models import Count, OuterRef, Subquery
 
     ahead = (
         Signup.objects.filter(

@@ -447,7 +447,7 @@ def mine(request):
     the activities I attended with their hours. A fixed number of queries."""
     user = request.user
     now = timezone.now()
-    signups = list(selectors.my_activities(person=user, now=now))
+    signups = list(selectors.my_activities(person=user))
     positions = selectors.my_signups(
         person=user,
         activity_ids=[s.activity_id for s in signups if s.status == Signup.Status.WAITLISTED],

@@ -517,7 +517,7 @@ def me(request):
         .select_related("team")
         .order_by("team__name")
     )
-    hours = ledger.approved_hours(volunteer=user)
+    hours, stars = ledger.standing(user)
     return {
         "id": user.pk,
         "email": user.email,
@@ -531,7 +531,7 @@ def me(request):
             for m in teams
         ],
         "approved_hours": str(hours),
-        "star_level": star_level(hours),
+        "star_level": stars,
         "unread_notifications": unread_count(user=user),
     }
 
