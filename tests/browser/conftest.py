@@ -285,6 +285,8 @@ from communities.models import Community
 from deliberation.models import Council, Meeting, Proposal
 from teams.models import Need, Task, Team, TeamMembership
 from brands.models import BrandPage, HomePage, NewsPage
+from activities.models import Activity
+from certificates.models import Certificate
 
 yuling = Community.objects.get(name="玉岭社区", kind="community")
 council = Council.objects.get(community=yuling)
@@ -300,6 +302,8 @@ meeting = Meeting.objects.filter(council=council).order_by("id").first()
 home = HomePage.objects.live().first()
 brand = BrandPage.objects.live().first()
 news = NewsPage.objects.live().first()
+festival = Activity.objects.filter(community=yuling, status="published").order_by("-quota").first()
+certificate = Certificate.objects.filter(holder=people["volunteer1"]).first()
 
 def cookie(user):
     client = Client()
@@ -337,6 +341,17 @@ paths = {
     "requests": f"/communities/{yuling.pk}/requests/",
     "meeting_new": f"/council/{yuling.pk}/meetings/new/",
     "profile": "/me/",
+    "activities": "/activities/",
+    "activity": f"/activities/{festival.pk}/",
+    "activity_manage": f"/activities/{festival.pk}/attendance/",
+    "my_activities": "/activities/mine/",
+    "records": "/records/",
+    "records_profile": "/records/profile/",
+    "certificate": f"/records/certificates/{certificate.pk}/",
+    "publicity": f"/records/publicity/{yuling.pk}/",
+    "verify": f"/records/verify/{certificate.number}/",
+    "records_staff": "/records/staff/",
+    "records_export": "/records/staff/export/",
     "login": "/accounts/login/",
     "signup": "/accounts/signup/",
 }

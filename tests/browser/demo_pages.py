@@ -19,6 +19,10 @@ PUBLIC = [
     "team",
     "task",
     "open_task",
+    "activities",
+    "activity",
+    "publicity",
+    "verify",
     "login",
     "signup",
 ]
@@ -31,13 +35,25 @@ SIGNED_IN = [
     "needs",
     "notifications",
     "profile",
+    "my_activities",
+    "records",
+    "records_profile",
 ]
 # who (a demo person, None for signed out) -> the pages they use
 ROLES = {
     None: PUBLIC,
     "resident1": SIGNED_IN,
     "leader1": [*SIGNED_IN, "team_board", "team_hours"],
-    "volunteer1": ["team", "team_board", "task", "my_tasks", "my_hours"],
+    "volunteer1": [
+        "team",
+        "team_board",
+        "task",
+        "my_tasks",
+        "my_hours",
+        "my_activities",
+        "records",
+        "certificate",
+    ],
     # Community staff on the site's own pages (the Wagtail admin is not checked here).
     "staff": [
         "dispatch",
@@ -49,6 +65,10 @@ ROLES = {
         "meeting_new",
         "team_hours",
         "needs",
+        "activity_manage",
+        "records_staff",
+        "records_export",
+        "certificate",
     ],
 }
 

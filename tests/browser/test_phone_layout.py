@@ -123,6 +123,9 @@ PAGES = [  # (demo path key, the tab marked current there)
     ("profile", ME),
     ("my_tasks", ME),
     ("notifications", ME),
+    ("my_activities", ME),
+    ("records", ME),
+    ("activity", None),
 ]
 
 
@@ -138,9 +141,9 @@ def test_phone_header_and_tab_bar_signed_in(
         page.goto(paths[key])
         found, layout = check_phone_page(page, f"{who} {key}", large_text=large_text)
         problems += found
-        if current_tab(layout) != [tab]:
+        if current_tab(layout) != ([] if tab is None else [tab]):
             problems.append(f"{who} {key}: current tab {current_tab(layout)}, expected {tab}")
-        else:
+        elif tab is not None:
             marked = next(t for t in layout["tabs"] if t["current"])
             other = next(t for t in layout["tabs"] if not t["current"])
             if (marked["color"], marked["background"]) == (other["color"], other["background"]):
@@ -159,7 +162,13 @@ def test_phone_header_and_tab_bar_signed_out(open_demo_page, demo_site, large_te
     page = open_demo_page(None, "about:blank", large_text=large_text)
     paths = demo_site["world"]["paths"]
     problems = []
-    for key, tab in [("home", HOME), ("council", COUNCIL), ("teams", None), ("login", ME)]:
+    for key, tab in [
+        ("home", HOME),
+        ("council", COUNCIL),
+        ("teams", None),
+        ("login", ME),
+        ("verify", None),
+    ]:
         page.goto(paths[key])
         found, layout = check_phone_page(page, f"anonymous {key}", large_text=large_text)
         problems += found
