@@ -40,7 +40,10 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from live import topics
 
+        from . import inbox
+
         topics.register("activity", can_follow_activity)
         topics.register("attendance", can_follow_attendance)
         for type, label in EVENT_LABELS.items():
             topics.register_event_label(type, label)
+        inbox.connect()

@@ -125,3 +125,33 @@ def my_signups(*, person, activity_ids) -> dict[int, dict]:
         }
         for activity_id, status, ahead in rows
     }
+
+
+def upcoming_for(*, person, limit: int, now=None) -> list[Signup]:
+    """The person's places and waiting-list numbers in activities not over yet, soonest first,
+    each with `position` (None with a place): one query."""
+    ahead = (
+        Signup.objects.filter(
+            activity_id=OuterRef("activity_id"),
+            status=Signup.Status.WAITLISTED,
+            queue_number__lte=OuterRef("queue_number"),
+        )
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    signups = list(
+        Signup.objects.filter(
+            person=person,
+            status__in=[Signup.Status.CONFIRMED, Signup.Status.WAITLISTED],
+            activity__status=Activity.Status.PUBLISHED,
+            activity__ends_at__gt=now or timezone.now(),
+        )
+        .select_related("activity", "activity__community")
+        .annotate(ahead=Subquery(ahead))
+        .order_by("activity__starts_at", "pk")[:limit]
+    )
+    for signup in signups:
+        signup.position = signup.ahead if signup.status == Signup.Status.WAITLISTED else None
+    return signups

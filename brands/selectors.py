@@ -271,13 +271,15 @@ HOME_ROWS = 5
 def personal_home(*, user) -> dict:
     """What waits for a signed-in person, as their home shows it, a fixed number of queries
     however many rows: the votes open to them that they have not cast, their proposals and
-    requests for help with their status, their teams' tasks, what they follow."""
+    requests for help with their status, their teams' tasks, the activities they have a place
+    (or wait) in, what they follow."""
     tasks = teams_selectors.home_tasks(user=user, limit=HOME_ROWS)
     return {
         "votes": deliberation_selectors.open_votes_for(voter=user, limit=HOME_ROWS),
         "proposals": deliberation_selectors.recent_own_proposals(author=user, limit=HOME_ROWS),
         "needs": teams_selectors.own_needs(viewer=user, limit=HOME_ROWS),
         "team_tasks": tasks["team"],
+        "activities": activities_selectors.upcoming_for(person=user, limit=HOME_ROWS),
         "followed_tasks": tasks["followed"],
         "followed_proposals": deliberation_selectors.followed_proposals(
             viewer=user, limit=HOME_ROWS

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from activities import services as activities
 from deliberation.models import Follow, Vote
 from teams import services
 from teams.models import Need, TaskFollow
@@ -24,7 +25,14 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ["home-votes", "home-proposals", "home-needs", "home-team-tasks", "home-followed"]
+SECTIONS = [
+    "home-votes",
+    "home-proposals",
+    "home-needs",
+    "home-team-tasks",
+    "home-activities",
+    "home-followed",
+]
 
 
 def voting(council, title, **kw):
@@ -54,6 +62,7 @@ def w(yuling, baiyun):
     w.team = TeamFactory(
         name="环境志愿服务队", communities=[yuling], leader=w.leader, members=[w.me]
     )
+    w.staff = member(make_user("staff@example.com"), yuling, "staff")
     return w
 
 
@@ -75,7 +84,26 @@ def grow(w, n):
         other = voting(w.council, f"关注议题{i}")
         Follow.objects.create(user=w.me, proposal=other)
         Follow.objects.create(user=w.me, proposal=mine)
+        signed_up = activity(w, f"邻里节{i}", quota=1)
+        activities.sign_up(actor=w.leader, activity=signed_up)
+        activities.sign_up(actor=w.me, activity=signed_up)  # waiting: number 1
+        activities.sign_up(actor=w.me, activity=activity(w, f"集市{i}"))
+        activity(w, f"没报名{i}")
     w.n += n
+
+
+def activity(w, title, quota=None):
+    starts_at = timezone.now() + timedelta(days=2)
+    return activities.create_activity(
+        actor=w.staff,
+        community=w.yuling,
+        title=title,
+        kind="event",
+        place="社区广场",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        quota=quota,
+    )
 
 
 def section(html, id):
@@ -109,6 +137,8 @@ def test_signed_in_home_shows_what_waits_in_order(w):
     votes = section(html, "home-votes")
     assert "待投0" in votes and "已投0" not in votes and "别处0" not in votes
     assert "我的1" in html and "队里1" in html and "进展1" in html and "关注议题1" in html
+    coming = section(html, "home-activities")
+    assert "集市1" in coming and "邻里节1" in coming and "没报名1" not in coming
     followed = section(html, "home-followed")
     assert "关注1" in followed  # not sensitive
     assert "关注0" not in followed  # sensitive, and they are outside the case

@@ -26,8 +26,9 @@ MAX_QUERIES = 15
 # Signed in, the header also counts the unread notifications (live.context_processors).
 HEADER_QUERIES = 1
 # A signed-in person's home also reads what waits for them, one query a list
-# (brands.selectors.personal_home: votes, proposals, requests for help, tasks, follows).
-PERSONAL_HOME_QUERIES = 7
+# (brands.selectors.personal_home: votes, proposals, requests for help, tasks, activities,
+# follows).
+PERSONAL_HOME_QUERIES = 8
 PROPOSAL_STATUSES = ["discussion", "voting", "accepted", "rejected", "submitted", "withdrawn"]
 TASK_STATUSES = ["open", "claimed", "in_progress", "done", "verified", "cancelled"]
 
