@@ -1,7 +1,6 @@
 """The attendance list as CSV (with a UTF-8 BOM, so Excel shows Chinese) and XLSX (openpyxl,
 the library Wagtail's list export uses). Phones are masked but for the last four digits."""
 
-import csv
 import io
 
 from django.http import HttpResponse
@@ -9,14 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core import spreadsheets
+from core.spreadsheets import XLSX_TYPE
 from teams.models import ServiceRecord
 
 from . import selectors
 from .models import Attendance, Signup
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: A cell that starts with one of these is read as a formula by spreadsheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def mask_phone(phone) -> str:
@@ -92,27 +89,18 @@ def _filename(activity, ext: str) -> str:
 
 
 def _csv_text(value) -> str:
-    if value is None:
-        return ""
     if hasattr(value, "strftime"):
         return value.strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    # A name like "=HYPERLINK(...)" must stay text in Excel (CSV injection).
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return spreadsheets.cell_text(value)
 
 
 def csv_response(activity) -> HttpResponse:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(headers())
-    for row in rows(activity):
-        writer.writerow([_csv_text(value) for value in row])
-    response = HttpResponse(
-        buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"
+    lines = [headers(), *([_csv_text(value) for value in row] for row in rows(activity))]
+    return spreadsheets.attachment(
+        spreadsheets.csv_bytes(lines),
+        content_type=spreadsheets.CSV_TYPE,
+        filename=_filename(activity, "csv"),
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(activity, "csv")}"'
-    return response
 
 
 def xlsx_bytes(activity) -> bytes:
@@ -137,6 +125,8 @@ def xlsx_bytes(activity) -> bytes:
 
 
 def xlsx_response(activity) -> HttpResponse:
-    response = HttpResponse(xlsx_bytes(activity), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(activity, "xlsx")}"'
-    return response
+    return spreadsheets.attachment(
+        xlsx_bytes(activity),
+        content_type=XLSX_TYPE,
+        filename=_filename(activity, "xlsx"),
+    )

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 from core.inputs import CleanInputMixin
 from teams.models import Skill, Team
 
+from . import services
 from .models import Activity
 
 #: Dates outside these years are typing mistakes (and year 1 cannot even be turned into UTC).
@@ -147,17 +148,7 @@ class ActivityForm(CleanInputMixin, forms.Form):
         }
 
     def service_fields(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "title": data["title"],
-            "kind": data["kind"],
-            "description": data["description"],
-            "place": data["place"],
-            "starts_at": data["starts_at"],
-            "ends_at": data["ends_at"],
-            "quota": data["quota"],
-            "audience": data["audience"],
-        }
+        return {name: self.cleaned_data[name] for name in services.ACTIVITY_FIELDS}
 
 
 class PersonField(forms.IntegerField):

@@ -4,7 +4,22 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from .models import Activity, Attendance, Signup
-from .services import position
+
+
+def _waiting_up_to_me():
+    """For a sign-up row: how many wait on its activity's list up to and including it (its
+    position when it waits), as a subquery."""
+    return Subquery(
+        Signup.objects.filter(
+            activity_id=OuterRef("activity_id"),
+            status=Signup.Status.WAITLISTED,
+            queue_number__lte=OuterRef("queue_number"),
+        )
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
 
 
 def activity_list(*, community=None, team=None, upcoming=False, now=None):
@@ -35,16 +50,7 @@ def activity_detail(*, pk: int):
 
 def my_signup(*, person, activity) -> dict | None:
     """{status, position} of the person's sign-up that is not cancelled, or None."""
-    if not getattr(person, "is_authenticated", False):
-        return None
-    signup = (
-        Signup.objects.filter(activity=activity, person=person)
-        .exclude(status=Signup.Status.CANCELLED)
-        .first()
-    )
-    if signup is None:
-        return None
-    return {"status": signup.status, "position": position(signup)}
+    return my_signups(person=person, activity_ids=[activity.pk]).get(activity.pk)
 
 
 def attendance_list(*, activity):
@@ -101,21 +107,10 @@ def my_signups(*, person, activity_ids) -> dict[int, dict]:
     if not activity_ids or not getattr(person, "is_authenticated", False):
         return {}
 
-    ahead = (
-        Signup.objects.filter(
-            activity_id=OuterRef("activity_id"),
-            status=Signup.Status.WAITLISTED,
-            queue_number__lte=OuterRef("queue_number"),
-        )
-        .order_by()
-        .values("activity_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     rows = (
         Signup.objects.filter(person=person, activity_id__in=activity_ids)
         .exclude(status=Signup.Status.CANCELLED)
-        .annotate(ahead=Subquery(ahead))
+        .annotate(ahead=_waiting_up_to_me())
         .values_list("activity_id", "status", "ahead")
     )
     return {
@@ -130,17 +125,6 @@ def my_signups(*, person, activity_ids) -> dict[int, dict]:
 def upcoming_for(*, person, limit: int, now=None) -> list[Signup]:
     """The person's places and waiting-list numbers in activities not over yet, soonest first,
     each with `position` (None with a place): one query."""
-    ahead = (
-        Signup.objects.filter(
-            activity_id=OuterRef("activity_id"),
-            status=Signup.Status.WAITLISTED,
-            queue_number__lte=OuterRef("queue_number"),
-        )
-        .order_by()
-        .values("activity_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     signups = list(
         Signup.objects.filter(
             person=person,
@@ -149,7 +133,7 @@ def upcoming_for(*, person, limit: int, now=None) -> list[Signup]:
             activity__ends_at__gt=now or timezone.now(),
         )
         .select_related("activity", "activity__community")
-        .annotate(ahead=Subquery(ahead))
+        .annotate(ahead=_waiting_up_to_me())
         .order_by("activity__starts_at", "pk")[:limit]
     )
     for signup in signups:

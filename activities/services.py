@@ -12,17 +12,21 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from core.errors import Conflict, NotAllowed
+from core.reasons import required_reason
 from live.services import publish
 from live.texts import localized, text_fields
 from teams.models import ServiceRecord, Skill
+from teams.schemas import person_ref
 from teams.services.common import require_signed_in
+from teams.services.hours import hours_text as record_hours_text
+from teams.services.hours import record_data
 
 from . import codes
 from . import permissions as perms
@@ -37,9 +41,19 @@ SHEET_MARGIN = datetime.timedelta(hours=12)
 MAX_DURATION = datetime.timedelta(hours=24)
 REMINDER_AHEAD = datetime.timedelta(hours=24)
 
+#: What an organiser states and may change (create_activity, update_activity; the forms send them).
+ACTIVITY_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "place",
+    "starts_at",
+    "ends_at",
+    "quota",
+    "audience",
+)
 TITLE_MAX = Activity._meta.get_field("title").max_length
 PLACE_MAX = Activity._meta.get_field("place").max_length
-REASON_MAX = 300
 
 
 # --- what events carry -------------------------------------------------------------------------
@@ -47,15 +61,11 @@ REASON_MAX = 300
 
 def counts(activity: Activity) -> dict:
     """confirmed_count, waitlist_count and places_left (None without a quota), read now."""
-    rows = dict(
-        Signup.objects.filter(activity=activity)
-        .exclude(status=Signup.Status.CANCELLED)
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
+    confirmed, waitlisted = (
+        Activity.objects.with_counts()
+        .values_list("confirmed_count", "waitlist_count")
+        .get(pk=activity.pk)
     )
-    confirmed = rows.get(Signup.Status.CONFIRMED, 0)
-    waitlisted = rows.get(Signup.Status.WAITLISTED, 0)
     left = None if activity.quota is None else max(activity.quota - confirmed, 0)
     return {"confirmed_count": confirmed, "waitlist_count": waitlisted, "places_left": left}
 
@@ -78,12 +88,9 @@ def activity_data(activity: Activity, text=None, **extra) -> dict:
     return data
 
 
-def person_ref(person) -> dict:
-    return {"id": person.pk, "display_name": person.get_display_name()}
-
-
 def hours_text(hours) -> str | None:
-    return None if hours is None else str(Decimal(hours).quantize(Decimal("0.01")))
+    """Hours as the API and events write them ("2.50"), None for none."""
+    return None if hours is None else record_hours_text(hours)
 
 
 def attendance_data(attendance: Attendance) -> dict:
@@ -96,7 +103,7 @@ def attendance_data(attendance: Attendance) -> dict:
         ),
         "method": attendance.check_in_method,
         "check_out_method": attendance.check_out_method or None,
-        "recorded_by": person_ref(attendance.recorded_by) if attendance.recorded_by_id else None,
+        "recorded_by": person_ref(attendance.recorded_by),
         "hours": hours_text(attendance.hours),
         "record": (
             {"id": record.pk, "status": record.status, "hours": hours_text(record.hours)}
@@ -274,6 +281,12 @@ def _locked(activity: Activity) -> Activity:
     )
 
 
+def _require_status(activity: Activity, allowed, message) -> None:
+    """A 409 naming the current status unless the activity is in one of `allowed`."""
+    if activity.status not in allowed:
+        raise Conflict(message, code="wrong_state", extra={"current_status": activity.status})
+
+
 def _require_manager(actor, activity: Activity) -> None:
     require_signed_in(actor)
     if not perms.may_manage(actor, activity):
@@ -284,12 +297,7 @@ def publish_activity(*, actor, activity: Activity) -> Activity:
     _require_manager(actor, activity)
     with transaction.atomic():
         activity = _locked(activity)
-        if activity.status != Activity.Status.DRAFT:
-            raise Conflict(
-                _("Only a draft can be published."),
-                code="wrong_state",
-                extra={"current_status": activity.status},
-            )
+        _require_status(activity, (Activity.Status.DRAFT,), _("Only a draft can be published."))
         if activity.ends_at <= timezone.now():
             raise ValidationError({"ends_at": [_("The activity would already be over.")]})
         _publish(activity, actor)
@@ -300,31 +308,17 @@ def update_activity(*, actor, activity: Activity, required_skills=None, **change
     """Change what the organiser may change before the activity is over; more places promote
     people from the waiting list at once, fewer never take a confirmed place away."""
     _require_manager(actor, activity)
-    allowed = {"title", "description", "place", "starts_at", "ends_at", "quota", "audience", "kind"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(ACTIVITY_FIELDS)
     if unknown:
         raise ValidationError({name: [_("This cannot be changed.")] for name in sorted(unknown)})
     with transaction.atomic():
         activity = _locked(activity)
-        if activity.status in (Activity.Status.CANCELLED, Activity.Status.FINISHED):
-            raise Conflict(
-                _("A cancelled or finished activity cannot be changed."),
-                code="wrong_state",
-                extra={"current_status": activity.status},
-            )
-        values = {
-            name: changes.get(name, getattr(activity, name))
-            for name in (
-                "title",
-                "description",
-                "kind",
-                "place",
-                "starts_at",
-                "ends_at",
-                "quota",
-                "audience",
-            )
-        }
+        _require_status(
+            activity,
+            (Activity.Status.DRAFT, Activity.Status.PUBLISHED),
+            _("A cancelled or finished activity cannot be changed."),
+        )
+        values = {name: changes.get(name, getattr(activity, name)) for name in ACTIVITY_FIELDS}
         fields = _clean_fields(team=activity.team, **values)
         if "kind" in changes and changes["kind"] != activity.kind and activity.attendances.exists():
             raise ValidationError({"kind": [_("People have checked in; the kind stays.")]})
@@ -350,19 +344,14 @@ def update_activity(*, actor, activity: Activity, required_skills=None, **change
 def cancel_activity(*, actor, activity: Activity, reason: str) -> Activity:
     """Call it off: everyone signed up (or waiting) is told, with the reason."""
     _require_manager(actor, activity)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("Say why the activity is cancelled.")]})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": [_("Keep the reason under 300 characters.")]})
+    reason = required_reason(reason, missing=_("Say why the activity is cancelled."))
     with transaction.atomic():
         activity = _locked(activity)
-        if activity.status not in (Activity.Status.DRAFT, Activity.Status.PUBLISHED):
-            raise Conflict(
-                _("This activity is already cancelled or finished."),
-                code="wrong_state",
-                extra={"current_status": activity.status},
-            )
+        _require_status(
+            activity,
+            (Activity.Status.DRAFT, Activity.Status.PUBLISHED),
+            _("This activity is already cancelled or finished."),
+        )
         if activity.attendances.exists():
             raise Conflict(
                 _("People have checked in; close the activity instead."), code="wrong_state"
@@ -519,12 +508,11 @@ def cancel_signup(*, actor, activity: Activity, person=None) -> Signup:
             raise Conflict(_("There is no sign-up to cancel."), code="not_signed_up")
         if signup.status == Signup.Status.CANCELLED:
             return signup
-        if activity.status != Activity.Status.PUBLISHED:
-            raise Conflict(
-                _("Sign-ups can be cancelled only while the activity is open."),
-                code="wrong_state",
-                extra={"current_status": activity.status},
-            )
+        _require_status(
+            activity,
+            (Activity.Status.PUBLISHED,),
+            _("Sign-ups can be cancelled only while the activity is open."),
+        )
         if Attendance.objects.filter(activity=activity, person=person).exists():
             raise Conflict(_("You have already checked in."), code="checked_in")
         signup.status = Signup.Status.CANCELLED
@@ -594,12 +582,11 @@ def _clean_at(activity: Activity, at, field: str):
 
 
 def _require_checkable(activity: Activity) -> None:
-    if activity.status != Activity.Status.PUBLISHED:
-        raise Conflict(
-            _("Attendance can be taken only while the activity is open."),
-            code="wrong_state",
-            extra={"current_status": activity.status},
-        )
+    _require_status(
+        activity,
+        (Activity.Status.PUBLISHED,),
+        _("Attendance can be taken only while the activity is open."),
+    )
 
 
 def _attendance_changed(attendance: Attendance, type: str, actor) -> None:
@@ -775,7 +762,6 @@ def correct_hours(*, actor, attendance: Attendance, hours, reason: str) -> Atten
     """Before closing, the organiser corrects one person's hours, saying why; 0 declines them."""
     activity = attendance.activity
     _require_manager(actor, activity)
-    reason = (reason or "").strip()
     errors = {}
     try:
         hours = Decimal(str(hours)).quantize(Decimal("0.01"))
@@ -783,10 +769,10 @@ def correct_hours(*, actor, attendance: Attendance, hours, reason: str) -> Atten
             raise InvalidOperation
     except (InvalidOperation, ValueError, TypeError):
         errors["hours"] = [_("Hours must be from 0 to 24.")]
-    if not reason:
-        errors["reason"] = [_("Say why the hours are corrected.")]
-    elif len(reason) > REASON_MAX:
-        errors["reason"] = [_("Keep the reason under 300 characters.")]
+    try:
+        reason = required_reason(reason, missing=_("Say why the hours are corrected."))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     if attendance.person_id == actor.pk:
@@ -829,12 +815,9 @@ def close_activity(*, actor, activity: Activity) -> tuple[Activity, int]:
     _require_manager(actor, activity)
     with transaction.atomic():
         activity = _locked(activity)
-        if activity.status != Activity.Status.PUBLISHED:
-            raise Conflict(
-                _("Only an open activity can be closed."),
-                code="wrong_state",
-                extra={"current_status": activity.status},
-            )
+        _require_status(
+            activity, (Activity.Status.PUBLISHED,), _("Only an open activity can be closed.")
+        )
         now = timezone.now()
         if activity.starts_at > now:
             raise Conflict(
@@ -867,21 +850,7 @@ def close_activity(*, actor, activity: Activity) -> tuple[Activity, int]:
             publish(
                 topic=f"user:{record.volunteer_id}",
                 type="hours.approved",
-                data={
-                    "id": record.pk,
-                    "status": record.status,
-                    "hours": hours_text(record.hours),
-                    "date": record.date.isoformat(),
-                    "task": None,
-                    "title": record.title,
-                    "activity": {"id": activity.pk},
-                    "team": {"id": record.team_id, "name": record.team.name}
-                    if record.team_id
-                    else None,
-                    "volunteer": person_ref(record.volunteer),
-                    "source": record.source,
-                    **text_fields(text),
-                },
+                data=record_data(record, text, activity={"id": activity.pk}),
                 actor=actor,
             )
         publish(

@@ -6,7 +6,6 @@ import datetime
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from communities.permissions import staffed_communities
+from core import spreadsheets
 from core.errors import ServiceError
 from core.inputs import CleanInputMixin
 from core.pages import apply_error, error_status
@@ -93,7 +93,6 @@ def export(request):
     except (ServiceError, ValidationError) as exc:
         apply_error(request, exc, form)
         return _page(request, form, status=error_status(exc))
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response = spreadsheets.attachment(content, content_type=content_type, filename=name)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -12,7 +12,6 @@ the CSV, present only when there are such volunteers) rather than silently left 
 The hours are read through teams.ledger.approved_records, like every other total of the site.
 """
 
-import csv
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -25,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from core import spreadsheets
 from core.errors import NotAllowed
+from core.spreadsheets import XLSX_TYPE
 from teams import ledger
 from teams.models import Team
 from teams.services.common import require_signed_in
@@ -56,10 +57,6 @@ ID_TYPE_NAMES = {
 #: What a confidential task is called: the export leaves the community.
 CONFIDENTIAL = "社区服务（保密）"
 FORMATS = ("csv", "xlsx")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_TYPE = "text/csv; charset=utf-8"
-#: A cell that starts with one of these is read as a formula by spreadsheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERIOD_MAX = datetime.timedelta(days=366 * 5)
 
 
@@ -149,26 +146,16 @@ def collect(*, community, team=None, start, end) -> HoursExport:
     return result
 
 
-def _safe(value) -> str:
-    """A cell's text; one that a spreadsheet would run as a formula keeps a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_bytes(data: HoursExport) -> bytes:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADINGS)
-    for row in data.rows:
-        writer.writerow([_safe(value) for value in row[:6]] + [hours_text(row[6])])
+    safe = spreadsheets.cell_text
+    lines = [HEADINGS]
+    lines += [[safe(value) for value in row[:6]] + [hours_text(row[6])] for row in data.rows]
     if data.missing:
-        writer.writerow([])
-        writer.writerow([MISSING_TITLE])
-        writer.writerow(MISSING_HEADINGS)
-        for entry in data.missing:
-            writer.writerow([_safe(entry.name), entry.records, hours_text(entry.hours)])
-    return buffer.getvalue().encode("utf-8")
+        lines += [[], [MISSING_TITLE], MISSING_HEADINGS]
+        lines += [
+            [safe(entry.name), entry.records, hours_text(entry.hours)] for entry in data.missing
+        ]
+    return spreadsheets.csv_bytes(lines)
 
 
 def _text_row(sheet, values, text_columns: int) -> None:
@@ -247,4 +234,5 @@ def export_hours(*, actor, community, start, end, team=None, file_format="csv"):
         )
     stamp = timezone.localdate().strftime("%Y%m%d")
     name = f"volunteer-hours-{community.pk}-{start:%Y%m%d}-{end:%Y%m%d}-{stamp}.{file_format}"
-    return name, (CSV_TYPE if file_format == "csv" else XLSX_TYPE), content
+    content_type = spreadsheets.CSV_TYPE if file_format == "csv" else XLSX_TYPE
+    return name, content_type, content

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from core.errors import Conflict, NotAllowed
+from core.reasons import required_reason
 from live.services import publish
 from live.texts import localized, text_fields
 from teams import ledger
@@ -23,7 +24,6 @@ from .models import Certificate, CertificateLine, VolunteerProfile
 
 NAME_MAX = VolunteerProfile._meta.get_field("real_name").max_length
 VOLUNTEER_NUMBER_MAX = VolunteerProfile._meta.get_field("volunteer_number").max_length
-REASON_MAX = 300
 #: A certificate covers at most this long a period.
 PERIOD_MAX = datetime.timedelta(days=366 * 5)
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -322,11 +322,7 @@ def revoke_certificate(*, actor, certificate: Certificate, reason: str) -> Certi
     require_signed_in(actor)
     if not perms.may_revoke(actor, certificate):
         raise NotAllowed(_("Only staff of the issuing community can revoke a certificate."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("Say why.")]})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": [_("Keep the reason under 300 characters.")]})
+    reason = required_reason(reason, missing=_("Say why."))
     with transaction.atomic():
         certificate = (
             Certificate.objects.select_for_update()

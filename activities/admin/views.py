@@ -25,14 +25,7 @@ STATUS_URL_NAME = "activities_activity:status"
 
 def _fields(data):
     return {
-        "title": data["title"],
-        "kind": data["kind"],
-        "description": data["description"],
-        "place": data["place"],
-        "starts_at": data["starts_at"],
-        "ends_at": data["ends_at"],
-        "quota": data["quota"],
-        "audience": data["audience"],
+        **{name: data[name] for name in services.ACTIVITY_FIELDS},
         "required_skills": list(data["required_skills"]),
     }
 

@@ -5,8 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.inputs import CleanInputMixin
-
-from ..services import REASON_MAX
+from core.reasons import REASON_MAX
 
 
 class IssueForm(CleanInputMixin, forms.Form):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from core.errors import Conflict, NotAllowed
+from core.reasons import required_reason
 from live.services import publish
 from live.texts import localized, text_fields
 
@@ -219,9 +220,5 @@ def approve_hours(*, actor, record: ServiceRecord) -> ServiceRecord:
 
 
 def decline_hours(*, actor, record: ServiceRecord, reason: str) -> ServiceRecord:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why the hours are declined.")})
-    if len(reason) > 300:
-        raise ValidationError({"reason": _("Keep the reason under 300 characters.")})
+    reason = required_reason(reason, missing=_("Say why the hours are declined."))
     return _review(actor, record, ServiceRecord.Status.DECLINED, reason)

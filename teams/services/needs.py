@@ -12,6 +12,7 @@ from communities.models import Community
 from communities.services import assisted_resident
 from core.drafts import FiledOnce, already_filed
 from core.errors import Conflict, NotAllowed
+from core.reasons import required_reason
 from live.services import publish
 from live.texts import default_text, localized, text_fields
 
@@ -181,11 +182,7 @@ def decline_need(*, actor, need: Need, reason: str) -> Need:
     require_signed_in(actor)
     need = Need.objects.select_related("community", "requester").get(pk=need.pk)
     _need_guard(actor, need)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why the request is declined.")})
-    if len(reason) > 300:
-        raise ValidationError({"reason": _("Keep the reason under 300 characters.")})
+    reason = required_reason(reason, missing=_("Say why the request is declined."))
     with transaction.atomic():
         now = timezone.now()
         if not Need.objects.filter(pk=need.pk, status=Need.Status.OPEN).update(
